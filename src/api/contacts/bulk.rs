@@ -1,0 +1,92 @@
+//! `POST /v1/{phone_number_id}/contacts/bulk_label` (contract §5): attach or detach one label on
+//! up to 1,000 contacts, all or nothing, in the request's transaction.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+
+use crate::api::{accounts, labels};
+use crate::clock;
+use crate::error::{ApiError, Result};
+use crate::http::body::JsonObject;
+use crate::http::db::DbConn;
+use crate::http::path::Path;
+use crate::http::tenant::Tenant;
+use crate::ids::ContactId;
+use crate::store;
+use crate::store::links::{BulkOutcome, Operation};
+use crate::wire::Data;
+
+pub const MAX_IDS: usize = 1000;
+
+pub async fn bulk_label(
+    tenant: Tenant,
+    mut db: DbConn,
+    Path(phone_number_id): Path<String>,
+    body: JsonObject,
+) -> Result<Data<BulkOutcome>> {
+    // 1. Validate everything before touching the database.
+    let phone_number_id = crate::validate::phone_number_id(&phone_number_id)?;
+    let ids = contact_ids(&body)?;
+    let label_id = labels::parse_id(body.required_str("label_id")?, "label_id")?;
+    let operation = match body.required_str("operation")? {
+        "attach" => Operation::Attach,
+        "detach" => Operation::Detach,
+        _ => {
+            return Err(ApiError::invalid_field(
+                "operation",
+                "`operation` must be `attach` or `detach`.",
+            ));
+        }
+    };
+
+    // 2. Resolve the account and lock the label (404 if either is unknown or foreign).
+    let account = accounts::resolve(db.conn(), &tenant, phone_number_id).await?;
+    let label = store::links::lock_label(db.conn(), &tenant.org_id, &label_id)
+        .await?
+        .ok_or(ApiError::not_found_param("label", "label_id"))?;
+
+    // 3. Partition and apply.
+    let outcome = store::links::bulk(
+        db.conn(),
+        &tenant.org_id,
+        &account.phone_number_id,
+        &label,
+        &ids,
+        operation,
+        clock::now_ms(),
+    )
+    .await?;
+    Ok(Data(outcome))
+}
+
+/// 1 to 1,000 well-formed contact ids, duplicates dropped (first occurrence kept).
+fn contact_ids(body: &JsonObject) -> Result<Vec<ContactId>> {
+    let items = match body.get("contact_ids") {
+        None | Some(Value::Null) => return Err(ApiError::MissingField("contact_ids".into())),
+        Some(Value::Array(items)) => items,
+        Some(_) => {
+            return Err(ApiError::invalid_field("contact_ids", "`contact_ids` must be an array."));
+        }
+    };
+    if items.is_empty() || items.len() > MAX_IDS {
+        return Err(ApiError::invalid_field(
+            "contact_ids",
+            format!("`contact_ids` must hold 1 to {MAX_IDS} ids."),
+        ));
+    }
+    let mut seen = HashSet::with_capacity(items.len());
+    let mut ids = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let id = item.as_str().and_then(ContactId::parse).ok_or_else(|| {
+            ApiError::invalid_field(
+                format!("contact_ids[{i}]"),
+                format!("`contact_ids[{i}]` is not a contact id (ctc_…)."),
+            )
+        })?;
+        if seen.insert(id.clone()) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}

@@ -1,0 +1,70 @@
+//! One contact's labels: list, attach, detach.
+
+use serde_json::{Value, json};
+
+use super::{find, parse_id};
+use crate::api::accounts;
+use crate::api::labels::{self, LabelOut};
+use crate::clock;
+use crate::error::{ApiError, Result};
+use crate::http::body::JsonObject;
+use crate::http::db::DbConn;
+use crate::http::path::Path;
+use crate::http::tenant::Tenant;
+use crate::store;
+use crate::wire::{Data, List};
+
+/// Every label on the contact, newest first, on one page (a contact carries a handful).
+pub async fn list(
+    tenant: Tenant,
+    mut db: DbConn,
+    Path((phone_number_id, id)): Path<(String, String)>,
+) -> Result<List<LabelOut>> {
+    let account = accounts::resolve(db.conn(), &tenant, &phone_number_id).await?;
+    let contact = find(db.conn(), &tenant, &account, &parse_id(&id)?).await?;
+    let contact_id = crate::ids::ContactId::from_trusted(contact.id);
+    let rows = store::links::labels_of(db.conn(), &tenant.org_id, &contact_id).await?;
+    Ok(List { data: rows.into_iter().map(LabelOut::from).collect(), next_cursor: None })
+}
+
+/// Attaching twice is a no-op success. The label must be of the contact's team, as in bulk.
+pub async fn attach(
+    tenant: Tenant,
+    mut db: DbConn,
+    Path((phone_number_id, id)): Path<(String, String)>,
+    body: JsonObject,
+) -> Result<Data<Value>> {
+    let account = accounts::resolve(db.conn(), &tenant, &phone_number_id).await?;
+    let contact_id = parse_id(&id)?;
+    let label_id = body.required_str("label_id")?;
+    let label_id = labels::parse_id(label_id, "label_id")?;
+    let label = store::links::lock_label(db.conn(), &tenant.org_id, &label_id)
+        .await?
+        .ok_or(ApiError::not_found_param("label", "label_id"))?;
+    let contact = find(db.conn(), &tenant, &account, &contact_id).await?;
+    if contact.team_id != label.team_id {
+        return Err(ApiError::invalid_field(
+            "label_id",
+            "The label belongs to another team than the contact.",
+        ));
+    }
+    store::links::attach(db.conn(), &label_id, &contact_id, clock::now_ms()).await?;
+    Ok(Data(json!({ "contact_id": contact_id, "label_id": label_id, "attached": true })))
+}
+
+/// Detaching a label that is not on the contact is a no-op success.
+pub async fn detach(
+    tenant: Tenant,
+    mut db: DbConn,
+    Path((phone_number_id, id, label_id)): Path<(String, String, String)>,
+) -> Result<Data<Value>> {
+    let account = accounts::resolve(db.conn(), &tenant, &phone_number_id).await?;
+    let contact_id = parse_id(&id)?;
+    let label_id = labels::parse_id(&label_id, "label_id")?;
+    store::links::lock_label(db.conn(), &tenant.org_id, &label_id)
+        .await?
+        .ok_or(ApiError::not_found_param("label", "label_id"))?;
+    find(db.conn(), &tenant, &account, &contact_id).await?;
+    store::links::detach(db.conn(), &label_id, &contact_id).await?;
+    Ok(Data(json!({ "contact_id": contact_id, "label_id": label_id, "attached": false })))
+}

@@ -1,0 +1,248 @@
+//! `/v1/{phone_number_id}/contacts`: contacts of one WhatsApp account.
+//!
+//! - this file: the contact resource (create, fetch, update, delete);
+//! - [`list`]: paged listing with filters;
+//! - [`links`]: one contact's labels;
+//! - [`bulk`]: attach or detach a label on up to 1,000 contacts at once.
+
+mod bulk;
+mod links;
+mod list;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::api::accounts;
+use crate::clock;
+use crate::error::{ApiError, Result};
+use crate::http::body::{JsonObject, Patch};
+use crate::http::db::DbConn;
+use crate::http::path::Path;
+use crate::http::tenant::Tenant;
+use crate::ids::ContactId;
+use crate::state::AppState;
+use crate::store::accounts::AccountRow;
+use crate::store::contacts::{ContactFields, ContactRow};
+use crate::store::{self, Conn, OnConflict};
+use crate::validate;
+use crate::wire::Data;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/{phone_number_id}/contacts", get(list::list).post(create))
+        .route("/v1/{phone_number_id}/contacts/bulk_label", post(bulk::bulk_label))
+        .route("/v1/{phone_number_id}/contacts/{id}", get(fetch).patch(update).delete(remove))
+        .route("/v1/{phone_number_id}/contacts/{id}/labels", get(links::list).post(links::attach))
+        .route("/v1/{phone_number_id}/contacts/{id}/labels/{label_id}", delete(links::detach))
+}
+
+#[derive(Debug, Serialize)]
+pub struct ContactOut {
+    id: String,
+    object: &'static str,
+    phone_number: String,
+    name: Option<String>,
+    email: Option<String>,
+    metadata: Value,
+    whatsapp_account: WhatsappAccount,
+    team_id: String,
+    created_at: String,
+    updated_at: String,
+}
+
+#[derive(Debug, Serialize)]
+struct WhatsappAccount {
+    phone_number: String,
+    phone_number_id: String,
+}
+
+impl ContactOut {
+    pub fn new(c: ContactRow, account: &AccountRow) -> Self {
+        Self {
+            id: c.id,
+            object: "contact",
+            phone_number: c.phone_number,
+            name: c.name,
+            email: c.email,
+            metadata: serde_json::from_str(&c.metadata).unwrap_or_else(|_| json!({})),
+            whatsapp_account: WhatsappAccount {
+                phone_number: account.phone_number.clone(),
+                phone_number_id: account.phone_number_id.clone(),
+            },
+            team_id: c.team_id,
+            created_at: clock::rfc3339(c.created_at),
+            updated_at: clock::rfc3339(c.updated_at),
+        }
+    }
+}
+
+/// A contact id from the path; a malformed one names no contact, so it is not found.
+fn parse_id(raw: &str) -> Result<ContactId> {
+    ContactId::parse(raw).ok_or(ApiError::not_found_param("contact", "id"))
+}
+
+/// The contact, in this account of this organisation, or 404.
+async fn find(
+    conn: Conn<'_>,
+    tenant: &Tenant,
+    account: &AccountRow,
+    id: &ContactId,
+) -> Result<ContactRow> {
+    store::contacts::get(conn, &tenant.org_id, &account.phone_number_id, id)
+        .await?
+        .ok_or(ApiError::not_found_param("contact", "id"))
+}
+
+/// A team id from a body, checked to be one of the organisation's teams.
+async fn team_of_org(conn: Conn<'_>, tenant: &Tenant, raw: &str) -> Result<String> {
+    let team = validate::team_id(raw)?;
+    if store::orgs::team_exists(conn, tenant.org_id.as_str(), team).await? {
+        Ok(team.to_owned())
+    } else {
+        Err(ApiError::not_found_param("team", "team_id"))
+    }
+}
+
+fn metadata_object(value: &Value) -> Result<&Map<String, Value>> {
+    value
+        .as_object()
+        .ok_or_else(|| ApiError::invalid_field("metadata", "`metadata` must be an object."))
+}
+
+async fn create(
+    tenant: Tenant,
+    mut db: DbConn,
+    Path(phone_number_id): Path<String>,
+    body: JsonObject,
+) -> Result<(StatusCode, Data<ContactOut>)> {
+    let account = accounts::resolve(db.conn(), &tenant, &phone_number_id).await?;
+    let phone_number = validate::phone_number("phone_number", body.required_str("phone_number")?)?;
+    let name = body.optional_str("name")?.map(validate::contact_name).transpose()?;
+    let email = body.optional_str("email")?.map(validate::email).transpose()?;
+    // A null value on create simply leaves the key out: stored metadata never holds nulls.
+    let metadata: Map<String, Value> = match body.get("metadata") {
+        None | Some(Value::Null) => Map::new(),
+        Some(value) => metadata_object(value)?
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    };
+    validate::metadata(&metadata)?;
+    let team_id = match body.optional_str("team_id")? {
+        Some(raw) => team_of_org(db.conn(), &tenant, raw).await?,
+        None => account.team_id.clone(),
+    };
+
+    let id = ContactId::generate();
+    let fields = ContactFields {
+        team_id,
+        phone_number: phone_number.to_owned(),
+        name: name.map(str::to_owned),
+        email: email.map(str::to_owned),
+        metadata: Value::Object(metadata).to_string(),
+    };
+    let now = clock::now_ms();
+    store::contacts::insert(db.conn(), &tenant.org_id, &account.phone_number_id, &id, &fields, now)
+        .await
+        .on_unique(ApiError::DuplicatePhoneNumber)?;
+    let row = find(db.conn(), &tenant, &account, &id).await?;
+    Ok((StatusCode::CREATED, Data(ContactOut::new(row, &account))))
+}
+
+async fn fetch(
+    tenant: Tenant,
+    mut db: DbConn,
+    Path((phone_number_id, id)): Path<(String, String)>,
+) -> Result<Data<ContactOut>> {
+    let account = accounts::resolve(db.conn(), &tenant, &phone_number_id).await?;
+    let row = find(db.conn(), &tenant, &account, &parse_id(&id)?).await?;
+    Ok(Data(ContactOut::new(row, &account)))
+}
+
+/// PATCH: absent leaves a field as it is, `null` clears it; `metadata` merges key by key and a
+/// `null` value removes that key; `team_id: null` puts the contact back in its account's team.
+async fn update(
+    tenant: Tenant,
+    mut db: DbConn,
+    Path((phone_number_id, id)): Path<(String, String)>,
+    body: JsonObject,
+) -> Result<Data<ContactOut>> {
+    let account = accounts::resolve(db.conn(), &tenant, &phone_number_id).await?;
+    let id = parse_id(&id)?;
+    let current = find(db.conn(), &tenant, &account, &id).await?;
+    if body.get("phone_number").is_some() {
+        return Err(ApiError::invalid_field(
+            "phone_number",
+            "A contact's `phone_number` cannot be changed.",
+        ));
+    }
+
+    let mut fields = ContactFields {
+        team_id: current.team_id,
+        phone_number: current.phone_number,
+        name: current.name,
+        email: current.email,
+        metadata: current.metadata,
+    };
+    match body.patch_str("name")? {
+        Patch::Absent => {}
+        Patch::Null => fields.name = None,
+        Patch::Value(name) => fields.name = Some(validate::contact_name(name)?.to_owned()),
+    }
+    match body.patch_str("email")? {
+        Patch::Absent => {}
+        Patch::Null => fields.email = None,
+        Patch::Value(email) => fields.email = Some(validate::email(email)?.to_owned()),
+    }
+    match body.patch_value("metadata") {
+        Patch::Absent => {}
+        Patch::Null => fields.metadata = "{}".to_owned(),
+        Patch::Value(value) => {
+            let mut merged: Map<String, Value> =
+                serde_json::from_str(&fields.metadata).unwrap_or_default();
+            for (key, value) in metadata_object(value)? {
+                if value.is_null() {
+                    merged.remove(key);
+                } else {
+                    merged.insert(key.clone(), value.clone());
+                }
+            }
+            validate::metadata(&merged)?;
+            fields.metadata = Value::Object(merged).to_string();
+        }
+    }
+    match body.patch_str("team_id")? {
+        Patch::Absent => {}
+        Patch::Null => fields.team_id = account.team_id.clone(),
+        Patch::Value(raw) => fields.team_id = team_of_org(db.conn(), &tenant, raw).await?,
+    }
+
+    store::contacts::update(
+        db.conn(),
+        &tenant.org_id,
+        &account.phone_number_id,
+        &id,
+        &fields,
+        clock::now_ms(),
+    )
+    .await?;
+    let row = find(db.conn(), &tenant, &account, &id).await?;
+    Ok(Data(ContactOut::new(row, &account)))
+}
+
+async fn remove(
+    tenant: Tenant,
+    mut db: DbConn,
+    Path((phone_number_id, id)): Path<(String, String)>,
+) -> Result<Data<Value>> {
+    let account = accounts::resolve(db.conn(), &tenant, &phone_number_id).await?;
+    let id = parse_id(&id)?;
+    if !store::contacts::delete(db.conn(), &tenant.org_id, &account.phone_number_id, &id).await? {
+        return Err(ApiError::not_found_param("contact", "id"));
+    }
+    Ok(Data(json!({ "id": id, "object": "contact", "deleted": true })))
+}

@@ -1,0 +1,160 @@
+//! `/v1/labels`: team-scoped labels.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::clock;
+use crate::error::{ApiError, Result};
+use crate::http::body::{JsonObject, Patch};
+use crate::http::db::DbConn;
+use crate::http::page::PageRequest;
+use crate::http::path::Path;
+use crate::http::query::QueryParams;
+use crate::http::tenant::Tenant;
+use crate::ids::LabelId;
+use crate::state::AppState;
+use crate::store::labels::LabelRow;
+use crate::store::{self, OnConflict};
+use crate::validate;
+use crate::wire::{Data, List};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/labels", get(list).post(create))
+        .route("/v1/labels/{id}", get(fetch).patch(update).delete(remove))
+}
+
+#[derive(Debug, Serialize)]
+pub struct LabelOut {
+    id: String,
+    object: &'static str,
+    name: String,
+    color: String,
+    team_id: String,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<LabelRow> for LabelOut {
+    fn from(l: LabelRow) -> Self {
+        Self {
+            id: l.id,
+            object: "label",
+            name: l.name,
+            color: l.color,
+            team_id: l.team_id,
+            created_at: clock::rfc3339(l.created_at),
+            updated_at: clock::rfc3339(l.updated_at),
+        }
+    }
+}
+
+fn duplicate_name() -> ApiError {
+    ApiError::invalid_field("name", "A label with this name already exists in the team.")
+}
+
+/// A label id from the path: malformed ids cannot exist, so they are simply not found.
+pub fn parse_id(raw: &str, param: &'static str) -> Result<LabelId> {
+    LabelId::parse(raw).ok_or(ApiError::not_found_param("label", param))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    mut db: DbConn,
+    query: QueryParams,
+) -> Result<List<LabelOut>> {
+    let team = query.get("team_id").map(validate::team_id).transpose()?;
+    let scope = format!("labels|{}|team={}", tenant.org_id, team.unwrap_or(""));
+    let page = PageRequest::parse(&query, &state.cursors, scope)?;
+    let mut rows =
+        store::labels::list(db.conn(), &tenant.org_id, team, page.after.as_deref(), page.limit)
+            .await?;
+    let next_cursor = page.finish(&mut rows, &state.cursors, |l| &l.id);
+    Ok(List { data: rows.into_iter().map(LabelOut::from).collect(), next_cursor })
+}
+
+async fn create(
+    tenant: Tenant,
+    mut db: DbConn,
+    body: JsonObject,
+) -> Result<(StatusCode, Data<LabelOut>)> {
+    let name = validate::label_name(body.required_str("name")?)?.to_owned();
+    let color = validate::color(body.optional_str("color")?.unwrap_or("gray"))?.to_owned();
+    let team_id = match body.optional_str("team_id")? {
+        Some(team) => {
+            let team = validate::team_id(team)?;
+            if !store::orgs::team_exists(db.conn(), tenant.org_id.as_str(), team).await? {
+                return Err(ApiError::not_found_param("team", "team_id"));
+            }
+            team.to_owned()
+        }
+        None => {
+            // Only an organisation with exactly one team may leave the team implicit.
+            let teams = store::orgs::teams(db.conn(), &tenant.org_id).await?;
+            match teams.as_slice() {
+                [only] => only.id.clone(),
+                _ => return Err(ApiError::MissingField("team_id".into())),
+            }
+        }
+    };
+    let now = clock::now_ms();
+    let row = LabelRow {
+        id: LabelId::generate().to_string(),
+        team_id,
+        name,
+        color,
+        created_at: now,
+        updated_at: now,
+    };
+    store::labels::insert(db.conn(), &tenant.org_id, &row).await.on_unique(duplicate_name())?;
+    Ok((StatusCode::CREATED, Data(row.into())))
+}
+
+async fn fetch(tenant: Tenant, mut db: DbConn, Path(id): Path<String>) -> Result<Data<LabelOut>> {
+    let id = parse_id(&id, "id")?;
+    let row = store::labels::get(db.conn(), &tenant.org_id, &id)
+        .await?
+        .ok_or(ApiError::not_found("label"))?;
+    Ok(Data(row.into()))
+}
+
+async fn update(
+    tenant: Tenant,
+    mut db: DbConn,
+    Path(id): Path<String>,
+    body: JsonObject,
+) -> Result<Data<LabelOut>> {
+    let id = parse_id(&id, "id")?;
+    let mut row = store::labels::get(db.conn(), &tenant.org_id, &id)
+        .await?
+        .ok_or(ApiError::not_found("label"))?;
+    if body.get("team_id").is_some() {
+        return Err(ApiError::invalid_field("team_id", "A label's `team_id` cannot be changed."));
+    }
+    match body.patch_str("name")? {
+        Patch::Absent => {}
+        Patch::Null => return Err(ApiError::invalid_field("name", "`name` cannot be null.")),
+        Patch::Value(name) => row.name = validate::label_name(name)?.to_owned(),
+    }
+    match body.patch_str("color")? {
+        Patch::Absent => {}
+        Patch::Null => return Err(ApiError::invalid_field("color", "`color` cannot be null.")),
+        Patch::Value(color) => row.color = validate::color(color)?.to_owned(),
+    }
+    row.updated_at = clock::now_ms();
+    store::labels::update(db.conn(), &tenant.org_id, &row).await.on_unique(duplicate_name())?;
+    Ok(Data(row.into()))
+}
+
+async fn remove(tenant: Tenant, mut db: DbConn, Path(id): Path<String>) -> Result<Data<Value>> {
+    let id = parse_id(&id, "id")?;
+    if !store::labels::delete(db.conn(), &tenant.org_id, &id).await? {
+        return Err(ApiError::not_found("label"));
+    }
+    Ok(Data(json!({ "id": id, "object": "label", "deleted": true })))
+}

@@ -1,0 +1,25 @@
+//! `app(state) -> Router`: the whole HTTP surface, used by `kirim serve` and by the tests.
+//!
+//! Layers, outermost first: request id → (public routes | authentication → write transaction
+//! → handler). Unknown paths and methods answer in the error envelope.
+
+use axum::Router;
+use axum::middleware::{from_fn, from_fn_with_state};
+
+use crate::api;
+use crate::http::{db, request_id, tenant};
+use crate::state::AppState;
+
+pub fn app(state: AppState) -> Router {
+    let authenticated = api::authenticated()
+        .route_layer(from_fn_with_state(state.clone(), db::in_transaction))
+        .route_layer(from_fn_with_state(state.clone(), tenant::authenticate));
+
+    Router::new()
+        .merge(api::public())
+        .merge(authenticated)
+        .fallback(request_id::route_not_found)
+        .method_not_allowed_fallback(request_id::method_not_allowed)
+        .layer(from_fn(request_id::assign))
+        .with_state(state)
+}

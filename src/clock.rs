@@ -1,0 +1,38 @@
+//! Time as the API sees it: milliseconds since the Unix epoch in storage, RFC 3339 UTC with
+//! milliseconds on the wire (`2026-05-23T10:00:00.000Z`).
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+
+pub fn now_ms() -> i64 {
+    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+pub fn rfc3339(ms: i64) -> String {
+    let format =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(format).ok())
+        .unwrap_or_default()
+}
+
+/// Parses any RFC 3339 timestamp (any offset) into epoch milliseconds.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
+    Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_with_milliseconds_in_utc() {
+        assert_eq!(rfc3339(1_779_530_400_000), "2026-05-23T10:00:00.000Z");
+        assert_eq!(rfc3339(1_779_530_400_007), "2026-05-23T10:00:00.007Z");
+        assert_eq!(parse_rfc3339("2026-05-23T12:00:00.007+02:00"), Some(1_779_530_400_007));
+        assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+}

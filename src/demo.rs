@@ -1,0 +1,97 @@
+//! `kirim serve --demo`: on an empty database, one organisation with a team, the account
+//! `106540352242922`, 1,000 contacts and a few labels, plus a key and a curl to paste.
+
+use crate::BoxResult;
+use crate::cli::admin;
+use crate::clock;
+use crate::ids::{self, ContactId, LabelId, OrgId};
+use crate::store::accounts::AccountRow;
+use crate::store::contacts::ContactFields;
+use crate::store::labels::LabelRow;
+use crate::store::orgs::OrgRow;
+use crate::store::{self, Db};
+
+pub const PHONE_NUMBER_ID: &str = "106540352242922";
+pub const CONTACTS: usize = 1000;
+const LABELS: [(&str, &str); 4] =
+    [("VIP", "amber"), ("Lead", "blue"), ("Customer", "green"), ("Churn risk", "red")];
+
+/// Seeds the demo unless the database already holds an organisation; prints what was made.
+pub async fn seed_if_empty(db: &Db, base_url: &str) -> BoxResult<()> {
+    if store::orgs::any(db.acquire().await?.conn()).await? {
+        println!("demo: the database already has data; nothing seeded");
+        return Ok(());
+    }
+    let now = clock::now_ms();
+    let org = OrgId::generate();
+    let team = ids::new_team_id();
+    let mut tx = db.begin().await?;
+
+    let org_row = OrgRow {
+        id: org.to_string(),
+        name: "Demo Organization".into(),
+        tier: "pro".into(),
+        write_per_minute: 600,
+        read_per_minute: 6000,
+        created_at: now,
+    };
+    store::orgs::insert(tx.conn(), &org_row).await?;
+    store::orgs::insert_team(tx.conn(), org.as_str(), &team, "Support", now).await?;
+    let account = AccountRow {
+        phone_number_id: PHONE_NUMBER_ID.into(),
+        org_id: org.to_string(),
+        team_id: team.clone(),
+        phone_number: "+6281234567890".into(),
+        name: Some("Kirim Demo".into()),
+        status: "connected".into(),
+        created_at: now,
+    };
+    store::accounts::insert(tx.conn(), &account).await?;
+
+    let contacts: Vec<(ContactId, ContactFields)> = (1..=CONTACTS)
+        .map(|i| {
+            let fields = ContactFields {
+                team_id: team.clone(),
+                phone_number: format!("+62812{i:07}"),
+                name: Some(format!("Demo Contact {i:04}")),
+                email: Some(format!("contact{i:04}@example.com")),
+                metadata: format!(r#"{{"source":"demo","index":{i}}}"#),
+            };
+            (ContactId::generate(), fields)
+        })
+        .collect();
+    store::contacts::insert_many(tx.conn(), &org, PHONE_NUMBER_ID, &contacts, now).await?;
+
+    let mut labels = Vec::new();
+    for (name, color) in LABELS {
+        let label = LabelRow {
+            id: LabelId::generate().to_string(),
+            team_id: team.clone(),
+            name: name.into(),
+            color: color.into(),
+            created_at: now,
+            updated_at: now,
+        };
+        store::labels::insert(tx.conn(), &org, &label).await?;
+        labels.push(label);
+    }
+    tx.commit().await?;
+
+    let (key, _) = admin::create_key(db, org.as_str(), Some("demo"), None).await?;
+    let secret = key["key"].as_str().unwrap_or_default();
+    let sample: Vec<String> = contacts.iter().take(3).map(|(id, _)| format!("\"{id}\"")).collect();
+    println!(
+        "demo: seeded organization {org} with account {PHONE_NUMBER_ID}, {CONTACTS} contacts and {} labels",
+        labels.len()
+    );
+    println!("demo: API key (shown once): {secret}");
+    println!("demo: try the bulk-label call:\n");
+    println!(
+        "curl --request POST \\\n  --url {base_url}/v1/{PHONE_NUMBER_ID}/contacts/bulk_label \\\n  \
+         --header 'Authorization: Bearer {secret}' \\\n  --header 'Content-Type: application/json' \\\n  \
+         --data '{{ \"contact_ids\": [ {} ], \"label_id\": \"{}\", \"operation\": \"attach\" }}'\n",
+        sample.join(", "),
+        labels[0].id,
+    );
+    Ok(())
+}

@@ -1,0 +1,113 @@
+//! JSON request bodies: content type, size, "must be an object", and typed field access whose
+//! errors name the offending field (`param`).
+
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderMap, header};
+use serde_json::{Map, Value};
+
+use crate::error::{ApiError, Result};
+
+/// Bodies over this are refused with 413 before they are parsed.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// A request body that is a JSON object.
+#[derive(Debug)]
+pub struct JsonObject(pub Map<String, Value>);
+
+impl<S: Send + Sync> FromRequest<S> for JsonObject {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self> {
+        if !is_json(req.headers()) {
+            return Err(ApiError::InvalidRequest(
+                "Send the body as JSON with `Content-Type: application/json`.".into(),
+            ));
+        }
+        let bytes = read_body(req.into_body()).await?;
+        parse_object(&bytes).map(JsonObject)
+    }
+}
+
+/// Reads the whole body, refusing more than [`MAX_BODY_BYTES`].
+pub async fn read_body(body: axum::body::Body) -> Result<axum::body::Bytes> {
+    axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|error| {
+        let too_large = std::error::Error::source(&error)
+            .is_some_and(|e| e.is::<http_body_util::LengthLimitError>());
+        if too_large {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::InvalidRequest("The request body could not be read.".into())
+        }
+    })
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>> {
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::InvalidRequest("The request body must be a JSON object.".into())),
+        Err(e) => Err(ApiError::InvalidRequest(
+            format!("The request body is not valid JSON: {e}.").into(),
+        )),
+    }
+}
+
+/// A field of a PATCH body: absent leaves the value unchanged, `null` clears it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Patch<T> {
+    Absent,
+    Null,
+    Value(T),
+}
+
+impl JsonObject {
+    /// A required string; absent or `null` is `missing_required_field`.
+    pub fn required_str(&self, name: &str) -> Result<&str> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Err(ApiError::MissingField(name.to_owned())),
+            Some(value) => as_str(name, value),
+        }
+    }
+
+    /// An optional string; absent and `null` are both `None`.
+    pub fn optional_str(&self, name: &str) -> Result<Option<&str>> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => as_str(name, value).map(Some),
+        }
+    }
+
+    pub fn patch_str(&self, name: &str) -> Result<Patch<&str>> {
+        match self.0.get(name) {
+            None => Ok(Patch::Absent),
+            Some(Value::Null) => Ok(Patch::Null),
+            Some(value) => as_str(name, value).map(Patch::Value),
+        }
+    }
+
+    pub fn patch_value(&self, name: &str) -> Patch<&Value> {
+        match self.0.get(name) {
+            None => Patch::Absent,
+            Some(Value::Null) => Patch::Null,
+            Some(value) => Patch::Value(value),
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0.get(name)
+    }
+}
+
+fn as_str<'a>(name: &str, value: &'a Value) -> Result<&'a str> {
+    value
+        .as_str()
+        .ok_or_else(|| ApiError::invalid_field(name, format!("`{name}` must be a string.")))
+}

@@ -1,0 +1,10 @@
+//! Request plumbing shared by every handler: request ids, authentication, the write transaction,
+//! and the extractors that turn raw input into checked values or enveloped errors.
+
+pub mod body;
+pub mod db;
+pub mod page;
+pub mod path;
+pub mod query;
+pub mod request_id;
+pub mod tenant;

@@ -1,0 +1,93 @@
+//! Authentication: the bearer key becomes the caller's organisation ([`Tenant`]), and every
+//! handler after this layer is tenant-scoped by taking a `Tenant`.
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::clock;
+use crate::error::{ApiError, Result};
+use crate::ids::{self, KeyId, OrgId};
+use crate::state::AppState;
+use crate::store;
+
+/// The authenticated caller: one organisation, through one key.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub org_id: OrgId,
+    pub org_name: String,
+    pub key_id: KeyId,
+    pub key_label: Option<String>,
+    pub key_last4: String,
+    pub limits: RateLimits,
+}
+
+/// An organisation's budget per minute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimits {
+    pub tier: String,
+    pub write_per_minute: i64,
+    pub read_per_minute: i64,
+}
+
+/// Middleware: resolves `Authorization: Bearer kdv_live_…` on every request (no cache, so a
+/// revocation made through any node is seen by the next request on all of them).
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    match resolve(&state, req.headers().get(header::AUTHORIZATION)).await {
+        Ok(tenant) => {
+            tracing::Span::current().record("org", tenant.org_id.as_str());
+            req.extensions_mut().insert(tenant);
+            next.run(req).await
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn resolve(state: &AppState, header: Option<&header::HeaderValue>) -> Result<Tenant> {
+    let value = header.ok_or(ApiError::MissingApiKey)?;
+    let value = value.to_str().map_err(|_| ApiError::InvalidApiKey)?;
+    let (scheme, secret) = value.trim().split_once(' ').ok_or(ApiError::MissingApiKey)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(ApiError::MissingApiKey);
+    }
+    let secret = secret.trim();
+    if !ids::is_well_formed_api_key(secret) {
+        return Err(ApiError::InvalidApiKey);
+    }
+    // The lookup is by SHA-256 of the key, so no comparison ever touches the secret itself.
+    let mut conn = state.db.acquire().await?;
+    let owner = store::keys::find_by_hash(conn.conn(), &ids::hash_api_key(secret))
+        .await?
+        .ok_or(ApiError::InvalidApiKey)?;
+    if owner.revoked_at.is_some() {
+        return Err(ApiError::InvalidApiKey);
+    }
+    if owner.expires_at.is_some_and(|at| at <= clock::now_ms()) {
+        return Err(ApiError::ExpiredApiKey);
+    }
+    Ok(Tenant {
+        org_id: OrgId::from_trusted(owner.org_id),
+        org_name: owner.org_name,
+        key_id: KeyId::from_trusted(owner.key_id),
+        key_label: owner.key_label,
+        key_last4: owner.last4,
+        limits: RateLimits {
+            tier: owner.tier,
+            write_per_minute: owner.write_per_minute,
+            read_per_minute: owner.read_per_minute,
+        },
+    })
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Tenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self> {
+        parts.extensions.get::<Tenant>().cloned().ok_or_else(|| {
+            tracing::error!("handler needs a tenant but the route is not authenticated");
+            ApiError::Internal
+        })
+    }
+}

@@ -1,0 +1,193 @@
+//! Identifiers: prefixed ULIDs (`ctc_01J…`), unprefixed team ids and API key secrets.
+//!
+//! Ids are generated here and parsed here; a typed id (`ContactId`, …) can only be obtained by
+//! generating or by parsing, so a handler never holds an unchecked id.
+
+use std::sync::Mutex;
+
+use sha2::{Digest, Sha256};
+
+use crate::clock;
+
+/// Crockford base32, the ULID alphabet (no I, L, O, U).
+const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf).expect("the operating system's random source is available");
+    buf
+}
+
+/// A new ULID, monotonic within this process: ids made in the same millisecond still sort in
+/// creation order, which is what "newest first" paging by id relies on.
+pub fn ulid() -> String {
+    static LAST: Mutex<(u64, u128)> = Mutex::new((0, 0));
+    const RANDOM_BITS: u32 = 80;
+    const RANDOM_MASK: u128 = (1 << RANDOM_BITS) - 1;
+
+    let now = clock::now_ms() as u64;
+    let (ms, random) = {
+        let mut last = LAST.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if now <= last.0 {
+            last.1 = (last.1 + 1) & RANDOM_MASK;
+        } else {
+            let bytes: [u8; 10] = random_bytes();
+            let mut wide = [0u8; 16];
+            wide[6..].copy_from_slice(&bytes);
+            *last = (now, u128::from_be_bytes(wide));
+        }
+        *last
+    };
+    let value = (u128::from(ms) << RANDOM_BITS) | random;
+    (0..26).map(|i| CROCKFORD[((value >> (125 - 5 * i)) & 31) as usize] as char).collect()
+}
+
+fn is_ulid(s: &str) -> bool {
+    s.len() == 26 && s.bytes().all(|b| CROCKFORD.contains(&b))
+}
+
+macro_rules! prefixed_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            pub const PREFIX: &'static str = $prefix;
+
+            pub fn generate() -> Self {
+                Self(format!("{}_{}", $prefix, ulid()))
+            }
+
+            /// `Some` only for `<prefix>_<26 Crockford chars>`.
+            pub fn parse(s: &str) -> Option<Self> {
+                let rest = s.strip_prefix($prefix)?.strip_prefix('_')?;
+                is_ulid(rest).then(|| Self(s.to_owned()))
+            }
+
+            /// For ids read back from our own database, which only ever stores parsed ids.
+            pub fn from_trusted(s: String) -> Self {
+                Self(s)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+    };
+}
+
+prefixed_id!(/// An organisation (`org_…`).
+    OrgId, "org");
+prefixed_id!(/// A contact (`ctc_…`).
+    ContactId, "ctc");
+prefixed_id!(/// A label (`lbl_…`).
+    LabelId, "lbl");
+prefixed_id!(/// An API key's public id (`key_…`), never the secret.
+    KeyId, "key");
+prefixed_id!(/// A request (`req_…`), echoed in `X-Request-Id` and every body.
+    RequestId, "req");
+
+/// Team ids are internal and unprefixed: 12 characters of `[a-z0-9]`.
+pub fn new_team_id() -> String {
+    const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    // 36 does not divide 256; rejecting bytes ≥ 252 keeps every character equally likely.
+    let mut out = String::with_capacity(12);
+    while out.len() < 12 {
+        for b in random_bytes::<16>() {
+            if b < 252 && out.len() < 12 {
+                out.push(ALPHABET[usize::from(b % 36)] as char);
+            }
+        }
+    }
+    out
+}
+
+pub fn is_team_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+/// A freshly minted API key: the secret is shown once and only its hash is stored.
+pub struct NewApiKey {
+    pub secret: String,
+    pub hash: String,
+    pub prefix: String,
+    pub last4: String,
+}
+
+pub const KEY_PREFIX: &str = "kdv_live_";
+
+pub fn new_api_key() -> NewApiKey {
+    use base64::Engine as _;
+    let secret = format!(
+        "{KEY_PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<18>())
+    );
+    NewApiKey {
+        hash: hash_api_key(&secret),
+        prefix: secret[..12].to_owned(),
+        last4: secret[secret.len() - 4..].to_owned(),
+        secret,
+    }
+}
+
+/// Keys carry 144 random bits, so a fast hash is enough: nobody can brute-force the preimage, and
+/// a slow KDF on every request would only hand attackers a denial-of-service lever.
+pub fn hash_api_key(secret: &str) -> String {
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+/// `kdv_live_` followed by exactly 24 base64url characters.
+pub fn is_well_formed_api_key(s: &str) -> bool {
+    s.strip_prefix(KEY_PREFIX).is_some_and(|rest| {
+        rest.len() == 24
+            && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ulids_are_26_crockford_chars_and_increase() {
+        let ids: Vec<String> = (0..1000).map(|_| ulid()).collect();
+        assert!(ids.iter().all(|id| is_ulid(id)));
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "monotonic within the process");
+    }
+
+    #[test]
+    fn prefixed_ids_parse_only_their_own_prefix() {
+        let id = ContactId::generate();
+        assert!(ContactId::parse(id.as_str()).is_some());
+        assert!(LabelId::parse(id.as_str()).is_none());
+        assert!(ContactId::parse("ctc_01HXYZABCDEFGHJKMNPQRSTVWI").is_none(), "I is not Crockford");
+        assert!(ContactId::parse("ctc_01hxyzabcdefghjkmnpqrstvwx").is_none(), "lowercase");
+        assert!(ContactId::parse("ctc01HXYZABCDEFGHJKMNPQRSTVWX").is_none());
+    }
+
+    #[test]
+    fn api_keys_have_the_documented_shape() {
+        let key = new_api_key();
+        assert!(is_well_formed_api_key(&key.secret));
+        assert_eq!(key.secret.len(), 9 + 24);
+        assert_eq!(key.hash, hash_api_key(&key.secret));
+        assert!(is_team_id(&new_team_id()));
+    }
+}

@@ -1,0 +1,53 @@
+//! `kirim serve`: connect, migrate, optionally seed the demo, and serve until SIGINT/SIGTERM.
+
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{LogFormat, ServeArgs};
+use crate::state::AppState;
+use crate::store::Db;
+use crate::{BoxResult, demo};
+
+pub async fn serve(args: ServeArgs) -> BoxResult<()> {
+    init_logging(args.log_format);
+    let db = Db::connect(&args.database.database_url, args.db_max_connections).await?;
+    db.migrate().await?;
+    let listener = TcpListener::bind(&args.listen).await?;
+    let address = listener.local_addr()?;
+    if args.demo {
+        demo::seed_if_empty(&db, &format!("http://{address}")).await?;
+    }
+    let state = AppState::new(db.clone()).await?;
+    // Scripts and tests read this line to learn the port when listening on port 0.
+    println!("kirim listening on http://{address} ({})", db.backend());
+    tracing::info!(%address, backend = db.backend(), "listening");
+    axum::serve(listener, crate::app::app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("KIRIM_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { () = ctrl_c => {}, () = terminate => {} }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,186 @@
+//! Contacts of one WhatsApp account. Every query is scoped by organisation and account.
+
+use sqlx::QueryBuilder;
+
+use super::{Conn, on_conn};
+use crate::ids::{ContactId, LabelId, OrgId};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ContactRow {
+    pub id: String,
+    pub team_id: String,
+    pub phone_number: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub metadata: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The writable state of a contact, as stored.
+#[derive(Debug, Clone)]
+pub struct ContactFields {
+    pub team_id: String,
+    pub phone_number: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub metadata: String,
+}
+
+/// Filters of `GET /contacts`; `after` is the id the previous page ended on.
+#[derive(Debug, Default)]
+pub struct ContactFilter<'a> {
+    pub phone: Option<&'a str>,
+    /// Already lower-cased; matched as a substring of the name or the email.
+    pub search: Option<&'a str>,
+    pub label: Option<&'a LabelId>,
+    pub after: Option<&'a str>,
+}
+
+pub async fn insert(
+    conn: Conn<'_>,
+    org: &OrgId,
+    account: &str,
+    id: &ContactId,
+    f: &ContactFields,
+    now: i64,
+) -> sqlx::Result<()> {
+    const SQL: &str = "INSERT INTO contacts (id, org_id, account_id, team_id, phone_number, name, \
+        email, name_lc, email_lc, metadata, created_at, updated_at) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)";
+    on_conn!(conn, c => sqlx::query(SQL)
+        .bind(id.as_str()).bind(org.as_str()).bind(account).bind(&f.team_id)
+        .bind(&f.phone_number).bind(&f.name).bind(&f.email)
+        .bind(lower(&f.name)).bind(lower(&f.email)).bind(&f.metadata).bind(now)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn get(
+    conn: Conn<'_>,
+    org: &OrgId,
+    account: &str,
+    id: &ContactId,
+) -> sqlx::Result<Option<ContactRow>> {
+    const SQL: &str = "SELECT id, team_id, phone_number, name, email, metadata, created_at, \
+        updated_at FROM contacts WHERE org_id = $1 AND account_id = $2 AND id = $3";
+    on_conn!(conn, c => sqlx::query_as(SQL)
+        .bind(org.as_str()).bind(account).bind(id.as_str())
+        .fetch_optional(c).await)
+}
+
+pub async fn update(
+    conn: Conn<'_>,
+    org: &OrgId,
+    account: &str,
+    id: &ContactId,
+    f: &ContactFields,
+    now: i64,
+) -> sqlx::Result<()> {
+    const SQL: &str = "UPDATE contacts SET team_id = $4, name = $5, email = $6, name_lc = $7, \
+        email_lc = $8, metadata = $9, updated_at = $10 \
+        WHERE org_id = $1 AND account_id = $2 AND id = $3";
+    on_conn!(conn, c => sqlx::query(SQL)
+        .bind(org.as_str()).bind(account).bind(id.as_str()).bind(&f.team_id)
+        .bind(&f.name).bind(&f.email).bind(lower(&f.name)).bind(lower(&f.email))
+        .bind(&f.metadata).bind(now)
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Deletes the contact (its label links go with it, by cascade); false if there was none.
+pub async fn delete(
+    conn: Conn<'_>,
+    org: &OrgId,
+    account: &str,
+    id: &ContactId,
+) -> sqlx::Result<bool> {
+    const SQL: &str = "DELETE FROM contacts WHERE org_id = $1 AND account_id = $2 AND id = $3";
+    let done = on_conn!(conn, c => sqlx::query(SQL)
+        .bind(org.as_str()).bind(account).bind(id.as_str())
+        .execute(c).await.map(|r| r.rows_affected()))?;
+    Ok(done == 1)
+}
+
+/// One page, newest first: `limit` rows at most, one more to tell whether another page exists.
+///
+/// With a label filter the walk is driven by the `(label_id, contact_id)` key of the link table,
+/// so a deep page costs the same as the first one.
+pub async fn list(
+    conn: Conn<'_>,
+    org: &OrgId,
+    account: &str,
+    filter: &ContactFilter<'_>,
+    limit: i64,
+) -> sqlx::Result<Vec<ContactRow>> {
+    on_conn!(conn, c => {
+        let mut q = QueryBuilder::new(
+            "SELECT c.id, c.team_id, c.phone_number, c.name, c.email, c.metadata, c.created_at, \
+             c.updated_at FROM ",
+        );
+        let order_column = if let Some(label) = filter.label {
+            q.push("contact_labels cl JOIN contacts c ON c.id = cl.contact_id WHERE cl.label_id = ");
+            q.push_bind(label.as_str());
+            q.push(" AND ");
+            "cl.contact_id"
+        } else {
+            q.push("contacts c WHERE ");
+            "c.id"
+        };
+        q.push("c.org_id = ").push_bind(org.as_str());
+        q.push(" AND c.account_id = ").push_bind(account);
+        if let Some(phone) = filter.phone {
+            q.push(" AND c.phone_number = ").push_bind(phone);
+        }
+        if let Some(search) = filter.search {
+            let pattern = format!("%{}%", escape_like(search));
+            q.push(" AND (c.name_lc LIKE ").push_bind(pattern.clone()).push(" ESCAPE '\\'");
+            q.push(" OR c.email_lc LIKE ").push_bind(pattern).push(" ESCAPE '\\')");
+        }
+        if let Some(after) = filter.after {
+            q.push(format_args!(" AND {order_column} < ")).push_bind(after);
+        }
+        q.push(format_args!(" ORDER BY {order_column} DESC LIMIT ")).push_bind(limit + 1);
+        q.build_query_as().fetch_all(c).await
+    })
+}
+
+/// Inserts many contacts of one account in one statement (the demo's 1,000).
+pub async fn insert_many(
+    conn: Conn<'_>,
+    org: &OrgId,
+    account: &str,
+    rows: &[(ContactId, ContactFields)],
+    now: i64,
+) -> sqlx::Result<()> {
+    on_conn!(conn, c => {
+        let mut q = QueryBuilder::new(
+            "INSERT INTO contacts (id, org_id, account_id, team_id, phone_number, name, email, \
+             name_lc, email_lc, metadata, created_at, updated_at) ",
+        );
+        q.push_values(rows, |mut b, (id, f)| {
+            b.push_bind(id.as_str()).push_bind(org.as_str()).push_bind(account)
+                .push_bind(&f.team_id).push_bind(&f.phone_number).push_bind(&f.name)
+                .push_bind(&f.email).push_bind(lower(&f.name)).push_bind(lower(&f.email))
+                .push_bind(&f.metadata).push_bind(now).push_bind(now);
+        });
+        q.build().execute(c).await.map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+fn lower(s: &Option<String>) -> Option<String> {
+    s.as_deref().map(str::to_lowercase)
+}
+
+/// Makes `%`, `_` and `\` in user input match themselves under `LIKE … ESCAPE '\'`.
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}

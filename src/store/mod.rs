@@ -1,0 +1,227 @@
+//! The storage seam: SQLite (embedded default) or PostgreSQL, chosen once from the URL scheme.
+//!
+//! Handlers see only [`Db`] (a pool), [`Tx`] (a write transaction) and [`Conn`] (a borrowed
+//! connection of either). Query functions take a `Conn` and use [`on_conn!`] to run the same SQL
+//! text on whichever backend it is; the few statements whose dialects differ are written twice,
+//! side by side, with a comment saying why.
+
+pub mod accounts;
+pub mod contacts;
+pub mod keys;
+pub mod labels;
+pub mod links;
+pub mod orgs;
+pub mod secrets;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use crate::error::ApiError;
+
+/// Runs `$body` with `$c` bound to the backend's `&mut Connection`; the body is compiled once per
+/// backend, so the same SQL text serves both. Both arms must yield one type, so `execute`
+/// results are reduced to `rows_affected()`.
+macro_rules! on_conn {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::store::Conn::Sqlite($c) => $body,
+            $crate::store::Conn::Postgres($c) => $body,
+        }
+    };
+}
+pub(crate) use on_conn;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How long a request may wait for a pooled connection before answering 503.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A pool of either backend.
+#[derive(Clone)]
+pub enum Db {
+    Sqlite { pool: SqlitePool, write_gate: Arc<Mutex<()>> },
+    Postgres(PgPool),
+}
+
+/// A borrowed connection, from a pool or inside a transaction.
+pub enum Conn<'c> {
+    Sqlite(&'c mut SqliteConnection),
+    Postgres(&'c mut PgConnection),
+}
+
+/// A connection checked out of the pool, for reads.
+pub enum PooledConn {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+}
+
+/// A write transaction. On SQLite it also holds this process's write gate: writers queue here in
+/// FIFO order instead of polling SQLite's file lock, which keeps latency flat under contention.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>, OwnedMutexGuard<()>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`), creating a SQLite file if missing.
+    pub async fn connect(url: &str, max_connections: u32) -> crate::BoxResult<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await?;
+            Ok(Self::Postgres(pool))
+        } else if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // WAL with NORMAL is durable against process crashes; only an OS crash can lose
+                // the last transactions, never corrupt the file.
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(5));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await?;
+            Ok(Self::Sqlite { pool, write_gate: Arc::new(Mutex::new(())) })
+        } else {
+            Err(format!("unsupported database URL `{url}`: use sqlite://FILE or postgres://…")
+                .into())
+        }
+    }
+
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        match self {
+            Self::Sqlite { pool, .. } => SQLITE_MIGRATIONS.run(pool).await,
+            Self::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Self::Sqlite { .. } => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn acquire(&self) -> sqlx::Result<PooledConn> {
+        Ok(match self {
+            Self::Sqlite { pool, .. } => PooledConn::Sqlite(pool.acquire().await?),
+            Self::Postgres(pool) => PooledConn::Postgres(pool.acquire().await?),
+        })
+    }
+
+    /// Begins a write transaction. SQLite's `BEGIN IMMEDIATE` takes the write lock up front, so a
+    /// transaction never fails half-way on a lock upgrade.
+    pub async fn begin(&self) -> sqlx::Result<Tx> {
+        Ok(match self {
+            Self::Sqlite { pool, write_gate } => {
+                let gate = write_gate.clone().lock_owned().await;
+                Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, gate)
+            }
+            Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Self::Sqlite { pool, .. } => pool.close().await,
+            Self::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    /// Connections `(in use, idle)`, for metrics.
+    pub fn pool_usage(&self) -> (u32, u32) {
+        let (size, idle) = match self {
+            Self::Sqlite { pool, .. } => (pool.size(), pool.num_idle() as u32),
+            Self::Postgres(pool) => (pool.size(), pool.num_idle() as u32),
+        };
+        (size.saturating_sub(idle), idle)
+    }
+}
+
+impl Conn<'_> {
+    /// A shorter-lived handle on the same connection, for running several statements in turn.
+    pub fn reborrow(&mut self) -> Conn<'_> {
+        match self {
+            Conn::Sqlite(c) => Conn::Sqlite(c),
+            Conn::Postgres(c) => Conn::Postgres(c),
+        }
+    }
+}
+
+impl PooledConn {
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Self::Sqlite(c) => Conn::Sqlite(c),
+            Self::Postgres(c) => Conn::Postgres(c),
+        }
+    }
+}
+
+impl Tx {
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Self::Sqlite(tx, _) => Conn::Sqlite(tx),
+            Self::Postgres(tx) => Conn::Postgres(tx),
+        }
+    }
+
+    pub async fn commit(self) -> sqlx::Result<()> {
+        match self {
+            Self::Sqlite(tx, _gate) => tx.commit().await,
+            Self::Postgres(tx) => tx.commit().await,
+        }
+    }
+
+    pub async fn rollback(self) -> sqlx::Result<()> {
+        match self {
+            Self::Sqlite(tx, _gate) => tx.rollback().await,
+            Self::Postgres(tx) => tx.rollback().await,
+        }
+    }
+}
+
+/// True when the error means "the database cannot be reached right now" rather than a bug.
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    use sqlx::Error::*;
+    match error {
+        PoolTimedOut | PoolClosed | Io(_) | Tls(_) | WorkerCrashed => true,
+        Database(db) => {
+            // SQLite: BUSY/LOCKED after the busy timeout. PostgreSQL: admin shutdown, cannot
+            // connect now, too many connections, and query cancelled by statement_timeout.
+            let code = db.code();
+            matches!(
+                code.as_deref(),
+                Some("5" | "6" | "517" | "57P01" | "57P02" | "57P03" | "53300" | "57014")
+            )
+        }
+        _ => false,
+    }
+}
+
+/// Turns a unique-constraint violation into the client-facing error it means at this call site.
+pub trait OnConflict<T> {
+    fn on_unique(self, error: ApiError) -> Result<T, ApiError>;
+}
+
+impl<T> OnConflict<T> for sqlx::Result<T> {
+    fn on_unique(self, error: ApiError) -> Result<T, ApiError> {
+        match self {
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(error),
+            other => Ok(other?),
+        }
+    }
+}

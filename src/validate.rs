@@ -1,0 +1,197 @@
+//! Field rules of the contract (§1, §4), shared by handlers and the admin command line.
+//! Each returns the checked value or the error that names the field.
+
+use serde_json::{Map, Value};
+
+use crate::error::{ApiError, Result};
+
+pub const NAME_MAX_CHARS: usize = 256;
+pub const EMAIL_MAX_CHARS: usize = 254;
+pub const LABEL_NAME_MAX_CHARS: usize = 50;
+pub const SEARCH_MAX_CHARS: usize = 200;
+pub const METADATA_MAX_KEYS: usize = 64;
+pub const METADATA_KEY_MAX_CHARS: usize = 40;
+pub const METADATA_VALUE_MAX_CHARS: usize = 500;
+pub const METADATA_MAX_BYTES: usize = 16 * 1024;
+
+pub const COLORS: [&str; 13] = [
+    "gray", "red", "orange", "amber", "yellow", "lime", "green", "emerald", "teal", "sky", "blue",
+    "violet", "pink",
+];
+
+/// Meta's number id: `^\d{6,20}$`.
+pub fn is_phone_number_id(s: &str) -> bool {
+    (6..=20).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+pub fn phone_number_id(s: &str) -> Result<&str> {
+    if is_phone_number_id(s) {
+        Ok(s)
+    } else {
+        Err(ApiError::invalid_phone("phone_number_id", "`phone_number_id` must be 6 to 20 digits."))
+    }
+}
+
+/// E.164: `^\+[1-9]\d{6,14}$`.
+pub fn is_e164(s: &str) -> bool {
+    let Some(digits) = s.strip_prefix('+') else { return false };
+    (7..=15).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0')
+}
+
+pub fn phone_number<'a>(param: &str, s: &'a str) -> Result<&'a str> {
+    if is_e164(s) {
+        Ok(s)
+    } else {
+        Err(ApiError::invalid_phone(
+            param,
+            format!("`{param}` must be an E.164 number like +14155550123."),
+        ))
+    }
+}
+
+pub fn contact_name(s: &str) -> Result<&str> {
+    max_chars("name", s, NAME_MAX_CHARS)
+}
+
+/// A pragmatic address check: one `@`, a non-empty local part of at most 64 characters, a dotted
+/// domain of labels of letters, digits and hyphens, no spaces or control characters.
+pub fn email(s: &str) -> Result<&str> {
+    let invalid = || ApiError::invalid_field("email", "`email` must be a valid email address.");
+    max_chars("email", s, EMAIL_MAX_CHARS)?;
+    let (local, domain) = s.split_once('@').ok_or_else(invalid)?;
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && !"@<>()[]\\,;:\"".contains(c));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        });
+    if local_ok && domain_ok { Ok(s) } else { Err(invalid()) }
+}
+
+/// A label name, trimmed, 1 to 50 characters.
+pub fn label_name(s: &str) -> Result<&str> {
+    let trimmed = s.trim();
+    if trimmed.is_empty() {
+        return Err(ApiError::invalid_field("name", "`name` must not be empty."));
+    }
+    max_chars("name", trimmed, LABEL_NAME_MAX_CHARS)
+}
+
+pub fn color(s: &str) -> Result<&str> {
+    if COLORS.contains(&s) {
+        Ok(s)
+    } else {
+        Err(ApiError::invalid_field(
+            "color",
+            format!("`color` must be one of: {}.", COLORS.join(", ")),
+        ))
+    }
+}
+
+pub fn team_id(s: &str) -> Result<&str> {
+    if crate::ids::is_team_id(s) {
+        Ok(s)
+    } else {
+        Err(ApiError::invalid_field("team_id", "`team_id` must be 12 characters of a-z and 0-9."))
+    }
+}
+
+/// Checks a metadata object as it will be stored (after any merge).
+pub fn metadata(map: &Map<String, Value>) -> Result<()> {
+    if map.len() > METADATA_MAX_KEYS {
+        return Err(ApiError::invalid_field(
+            "metadata",
+            format!("`metadata` may hold at most {METADATA_MAX_KEYS} keys."),
+        ));
+    }
+    for (key, value) in map {
+        let param = format!("metadata.{key}");
+        if key.is_empty() || key.chars().count() > METADATA_KEY_MAX_CHARS {
+            return Err(ApiError::invalid_field(
+                "metadata",
+                format!("`metadata` keys must be 1 to {METADATA_KEY_MAX_CHARS} characters."),
+            ));
+        }
+        match value {
+            Value::String(s) if s.chars().count() > METADATA_VALUE_MAX_CHARS => {
+                return Err(ApiError::invalid_field(
+                    param,
+                    format!(
+                        "`metadata` string values may be at most {METADATA_VALUE_MAX_CHARS} characters."
+                    ),
+                ));
+            }
+            Value::Array(_) | Value::Object(_) => {
+                return Err(ApiError::invalid_field(
+                    param,
+                    "`metadata` values must be strings, numbers, booleans or null.",
+                ));
+            }
+            _ => {}
+        }
+    }
+    if serde_json::to_vec(map).map_or(usize::MAX, |b| b.len()) > METADATA_MAX_BYTES {
+        return Err(ApiError::invalid_field(
+            "metadata",
+            "`metadata` may be at most 16 KiB as JSON.",
+        ));
+    }
+    Ok(())
+}
+
+fn max_chars<'a>(param: &str, s: &'a str, max: usize) -> Result<&'a str> {
+    if s.chars().count() <= max {
+        Ok(s)
+    } else {
+        Err(ApiError::invalid_field(param, format!("`{param}` may be at most {max} characters.")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_rules_follow_the_contract() {
+        assert!(is_e164("+14155550123"));
+        assert!(is_e164("+1234567"));
+        assert!(!is_e164("+123456"), "too short");
+        assert!(!is_e164("+1234567890123456"), "too long");
+        assert!(!is_e164("+04155550123"));
+        assert!(!is_e164("14155550123"));
+        assert!(!is_e164("+1415555012a"));
+        assert!(is_phone_number_id("106540352242922"));
+        assert!(!is_phone_number_id("12345"));
+        assert!(!is_phone_number_id("１２３４５６"), "full-width digits are not digits here");
+    }
+
+    #[test]
+    fn emails_are_checked_pragmatically() {
+        assert!(email("ana@example.com").is_ok());
+        assert!(email("ana.b+tag@mail.example.co.id").is_ok());
+        for bad in [
+            "ana",
+            "ana@",
+            "@example.com",
+            "ana@example",
+            "a na@example.com",
+            "ana@@x.com",
+            "ana@-x.com",
+        ] {
+            assert!(email(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! The success envelopes and the request id that every response carries.
+//!
+//! The request id lives in a task-local set by the outermost middleware, so any code that builds
+//! a body (handlers, extractor rejections, the 404 fallback) stamps the same id as the
+//! `X-Request-Id` header without threading it through every signature.
+
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::ids::RequestId;
+
+tokio::task_local! {
+    static REQUEST_ID: RequestId;
+}
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+pub fn current_request_id() -> String {
+    REQUEST_ID.try_with(|id| id.to_string()).unwrap_or_default()
+}
+
+/// Runs `fut` with `id` as the current request id.
+pub async fn with_request_id<F: Future>(id: RequestId, fut: F) -> F::Output {
+    REQUEST_ID.scope(id, fut).await
+}
+
+/// Serialises a body to JSON bytes with the right content type.
+pub fn json_body(value: &impl Serialize) -> Response {
+    let bytes = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+    let mut response = bytes.into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// `{"data": …, "request_id": "req_…"}`.
+pub struct Data<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Data<T> {
+    fn into_response(self) -> Response {
+        json_body(&json!({ "data": self.0, "request_id": current_request_id() }))
+    }
+}
+
+/// `{"data": [...], "has_more", "next_cursor", "request_id"}`.
+pub struct List<T> {
+    pub data: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T: Serialize> IntoResponse for List<T> {
+    fn into_response(self) -> Response {
+        json_body(&json!({
+            "data": self.data,
+            "has_more": self.next_cursor.is_some(),
+            "next_cursor": self.next_cursor,
+            "request_id": current_request_id(),
+        }))
+    }
+}
