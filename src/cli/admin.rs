@@ -1,5 +1,8 @@
 //! `kirim admin …`: the operator's commands. With `--json` each prints one JSON object on
 //! stdout; without, one line for a human. Errors go to stderr with a non-zero exit.
+//!
+//! Each command is also a public function returning `(json, sentence)`, which the demo seeder
+//! and the tests use to build their fixtures exactly as an operator would.
 
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Value, json};
@@ -41,7 +44,7 @@ enum AdminCommand {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-enum Tier {
+pub enum Tier {
     Free,
     Pro,
     Enterprise,
@@ -74,7 +77,7 @@ enum TeamCommand {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-enum AccountStatus {
+pub enum AccountStatus {
     Connected,
     Disconnected,
     Degraded,
@@ -183,13 +186,14 @@ fn tier_limits(
     }
 }
 
-async fn create_org(
+pub async fn create_org(
     db: &Db,
-    name: String,
+    name: impl Into<String>,
     tier: Tier,
     write: Option<u32>,
     read: Option<u32>,
 ) -> BoxResult<(Value, String)> {
+    let name = name.into();
     if name.trim().is_empty() {
         return Err(fail("--name must not be empty"));
     }
@@ -229,7 +233,7 @@ async fn require_org(db: &Db, org: &str) -> BoxResult<()> {
     Ok(())
 }
 
-async fn create_team(db: &Db, org: &str, name: &str) -> BoxResult<(Value, String)> {
+pub async fn create_team(db: &Db, org: &str, name: &str) -> BoxResult<(Value, String)> {
     require_org(db, org).await?;
     if name.trim().is_empty() {
         return Err(fail("--name must not be empty"));
@@ -243,7 +247,7 @@ async fn create_team(db: &Db, org: &str, name: &str) -> BoxResult<(Value, String
     Ok((object, format!("created team {id} ({name}) in {org}")))
 }
 
-async fn create_account(db: &Db, account: AccountRow) -> BoxResult<(Value, String)> {
+pub async fn create_account(db: &Db, account: AccountRow) -> BoxResult<(Value, String)> {
     require_org(db, &account.org_id).await?;
     if !validate::is_phone_number_id(&account.phone_number_id) {
         return Err(fail("--phone-number-id must be 6 to 20 digits"));
@@ -316,7 +320,7 @@ pub async fn create_key(
     Ok((object, sentence))
 }
 
-async fn revoke_key(db: &Db, id: &str) -> BoxResult<(Value, String)> {
+pub async fn revoke_key(db: &Db, id: &str) -> BoxResult<(Value, String)> {
     if KeyId::parse(id).is_none()
         || !store::keys::revoke(db.acquire().await?.conn(), id, clock::now_ms()).await?
     {

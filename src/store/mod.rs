@@ -28,6 +28,7 @@ use crate::error::ApiError;
 /// Runs `$body` with `$c` bound to the backend's `&mut Connection`; the body is compiled once per
 /// backend, so the same SQL text serves both. Both arms must yield one type, so `execute`
 /// results are reduced to `rows_affected()`.
+#[macro_export]
 macro_rules! on_conn {
     ($conn:expr, $c:ident => $body:expr) => {
         match $conn {
@@ -36,7 +37,7 @@ macro_rules! on_conn {
         }
     };
 }
-pub(crate) use on_conn;
+pub use crate::on_conn;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

@@ -1,0 +1,6 @@
+//! The API suite: one binary, every test against a real server over a fresh database.
+//! SQLite by default; PostgreSQL with `KIRIM_TEST_POSTGRES_URL` (see `support.rs`).
+
+mod support;
+
+mod smoke;

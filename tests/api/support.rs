@@ -1,0 +1,329 @@
+//! The test harness: a real server on a random port, over a fresh database per test.
+//!
+//! SQLite by default (a temporary file); PostgreSQL when `KIRIM_TEST_POSTGRES_URL` is set to a
+//! server URL (e.g. `postgres://postgres@127.0.0.1:5432/postgres`): each test then creates its own
+//! database and drops it when done. Each test also makes its own organisations, so tests run in
+//! parallel and prove tenant isolation as they go.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use kirim::cli::admin::{self, Tier};
+use kirim::store::Db;
+use kirim::store::accounts::AccountRow;
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde_json::Value;
+
+pub const PG_ENV: &str = "KIRIM_TEST_POSTGRES_URL";
+
+/// A running server and the database behind it.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    _database: TestDatabase,
+}
+
+/// One organisation ready to call the API: a team, an account in it, and a key.
+#[derive(Debug, Clone)]
+pub struct Org {
+    pub id: String,
+    pub team: String,
+    pub phone_number_id: String,
+    pub phone_number: String,
+    pub key: String,
+    pub key_id: String,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let database = TestDatabase::create().await;
+        let db = Db::connect(&database.url, 16).await.expect("connect to the test database");
+        db.migrate().await.expect("migrations apply");
+        let app = Self::serve(db.clone()).await;
+        Self { _database: database, ..app }
+    }
+
+    /// Another server over the same database, as a second node would be.
+    pub async fn serve(db: Db) -> Self {
+        let state = kirim::state::AppState::new(db.clone()).await.expect("state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            axum::serve(listener, kirim::app::app(state)).await.unwrap();
+        });
+        Self {
+            base: format!("http://{address}"),
+            client: reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap(),
+            db,
+            _database: TestDatabase::none(),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.db.backend() == "postgres"
+    }
+
+    /// A new organisation (free tier unless said otherwise) with one team, one account, one key.
+    pub async fn org(&self) -> Org {
+        self.org_with_tier(Tier::Pro).await
+    }
+
+    pub async fn org_with_tier(&self, tier: Tier) -> Org {
+        let (org, _) = admin::create_org(&self.db, "Test Org", tier, None, None).await.unwrap();
+        let org_id = org["id"].as_str().unwrap().to_owned();
+        let team = self.team(&org_id, "Main").await;
+        let (phone_number_id, phone_number) = self.account(&org_id, &team).await;
+        let (key, _) = admin::create_key(&self.db, &org_id, Some("test"), None).await.unwrap();
+        Org {
+            id: org_id,
+            team,
+            phone_number_id,
+            phone_number,
+            key: key["key"].as_str().unwrap().to_owned(),
+            key_id: key["id"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    pub async fn team(&self, org: &str, name: &str) -> String {
+        let (team, _) = admin::create_team(&self.db, org, name).await.unwrap();
+        team["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A new connected account in `team`; returns `(phone_number_id, phone_number)`.
+    pub async fn account(&self, org: &str, team: &str) -> (String, String) {
+        self.account_with_status(org, team, "connected").await
+    }
+
+    pub async fn account_with_status(
+        &self,
+        org: &str,
+        team: &str,
+        status: &str,
+    ) -> (String, String) {
+        let digits = unique_digits();
+        let account = AccountRow {
+            phone_number_id: digits.clone(),
+            org_id: org.to_owned(),
+            team_id: team.to_owned(),
+            phone_number: format!("+1{}", &digits[digits.len() - 10..]),
+            name: Some("Test Account".into()),
+            status: status.to_owned(),
+            created_at: kirim::clock::now_ms(),
+        };
+        let phone = account.phone_number.clone();
+        admin::create_account(&self.db, account).await.unwrap();
+        (digits, phone)
+    }
+
+    pub fn request(&self, method: Method, key: &str, path: &str) -> RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.base)).bearer_auth(key)
+    }
+
+    pub async fn get(&self, key: &str, path: &str) -> Response {
+        send(self.request(Method::GET, key, path)).await
+    }
+
+    pub async fn post(&self, key: &str, path: &str, body: &Value) -> Response {
+        send(self.request(Method::POST, key, path).json(body)).await
+    }
+
+    pub async fn patch(&self, key: &str, path: &str, body: &Value) -> Response {
+        send(self.request(Method::PATCH, key, path).json(body)).await
+    }
+
+    pub async fn delete(&self, key: &str, path: &str) -> Response {
+        send(self.request(Method::DELETE, key, path)).await
+    }
+
+    /// Creates a contact through the API; returns its id.
+    pub async fn contact(&self, org: &Org, phone: &str) -> String {
+        let path = format!("/v1/{}/contacts", org.phone_number_id);
+        let r = self.post(&org.key, &path, &serde_json::json!({ "phone_number": phone })).await;
+        r.assert_status(StatusCode::CREATED);
+        r.body["data"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates `n` contacts through the API; returns their ids in creation order.
+    pub async fn contacts(&self, org: &Org, n: usize) -> Vec<String> {
+        let mut ids = Vec::with_capacity(n);
+        for _ in 0..n {
+            ids.push(self.contact(org, &unique_phone()).await);
+        }
+        ids
+    }
+
+    /// Creates a label through the API (in the org's only team); returns its id.
+    pub async fn label(&self, org: &Org, name: &str) -> String {
+        let r = self.post(&org.key, "/v1/labels", &serde_json::json!({ "name": name })).await;
+        r.assert_status(StatusCode::CREATED);
+        r.body["data"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Number of links of `label`, read straight from the database.
+    pub async fn links_of_label(&self, label: &str) -> Vec<String> {
+        let mut pooled = self.db.acquire().await.unwrap();
+        kirim::store::on_conn!(pooled.conn(), c => sqlx::query_scalar(
+            "SELECT contact_id FROM contact_labels WHERE label_id = $1 ORDER BY contact_id")
+            .bind(label).fetch_all(c).await)
+        .unwrap()
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Response {
+    #[track_caller]
+    pub fn assert_status(&self, expected: StatusCode) -> &Self {
+        assert_eq!(self.status, expected, "unexpected status; body: {}", self.body);
+        self
+    }
+
+    /// Asserts an error envelope with this status and code, and that its request id is the header's.
+    #[track_caller]
+    pub fn assert_error(&self, status: StatusCode, code: &str) -> &Self {
+        self.assert_status(status);
+        assert_eq!(self.body["error"]["code"], code, "body: {}", self.body);
+        assert_eq!(
+            self.body["error"]["request_id"].as_str(),
+            self.header("x-request-id"),
+            "error request_id equals X-Request-Id"
+        );
+        self
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn param(&self) -> &Value {
+        &self.body["error"]["param"]
+    }
+
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+}
+
+pub async fn send(request: RequestBuilder) -> Response {
+    let response = request.send().await.expect("the server answers");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.bytes().await.expect("a whole body");
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+            panic!("{status}: body is not JSON: {}", String::from_utf8_lossy(&bytes))
+        })
+    };
+    Response { status, headers, body }
+}
+
+/// 15 digits unlikely to repeat within a run (also used as a phone_number_id).
+pub fn unique_digits() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let seed = u64::from(std::process::id()) % 1000;
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    format!("1{:03}{:05}{:06}", seed, nanos % 100_000, n % 1_000_000)
+}
+
+pub fn unique_phone() -> String {
+    let d = unique_digits();
+    format!("+4{}", &d[d.len() - 11..])
+}
+
+/// A database that exists for one test: a temporary SQLite file, or a PostgreSQL database
+/// created for the test and dropped (forcibly) afterwards.
+struct TestDatabase {
+    url: String,
+    cleanup: Option<Cleanup>,
+}
+
+enum Cleanup {
+    SqliteDir(std::path::PathBuf),
+    Postgres { server: String, name: String },
+}
+
+impl TestDatabase {
+    fn none() -> Self {
+        Self { url: String::new(), cleanup: None }
+    }
+
+    async fn create() -> Self {
+        let name = format!("kirim_test_{}", kirim::ids::ulid().to_lowercase());
+        match std::env::var(PG_ENV) {
+            Ok(server) if !server.is_empty() => {
+                let admin = Db::connect(&server, 1)
+                    .await
+                    .expect("PostgreSQL answers at KIRIM_TEST_POSTGRES_URL");
+                let Db::Postgres(pool) = &admin else {
+                    panic!("{PG_ENV} must be a postgres:// URL")
+                };
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(pool)
+                    .await
+                    .unwrap();
+                admin.close().await;
+                let url = with_database(&server, &name);
+                Self { url, cleanup: Some(Cleanup::Postgres { server, name }) }
+            }
+            _ => {
+                let dir = std::env::temp_dir().join(&name);
+                std::fs::create_dir_all(&dir).unwrap();
+                let url = format!("sqlite://{}", dir.join("kirim.db").display());
+                Self { url, cleanup: Some(Cleanup::SqliteDir(dir)) }
+            }
+        }
+    }
+}
+
+/// `postgres://u@h:p/x?o` → `postgres://u@h:p/NAME?o`.
+fn with_database(server: &str, name: &str) -> String {
+    let (base, query) = server.split_once('?').map_or((server, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let root = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{root}/{name}?{q}"),
+        None => format!("{root}/{name}"),
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match self.cleanup.take() {
+            None => {}
+            Some(Cleanup::SqliteDir(dir)) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Some(Cleanup::Postgres { server, name }) => {
+                // Drop runs inside the test's runtime; a fresh thread with its own runtime may block.
+                let _ = std::thread::spawn(move || {
+                    let rt =
+                        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                    rt.block_on(async {
+                        if let Ok(Db::Postgres(pool)) = Db::connect(&server, 1).await {
+                            let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                            let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await;
+                            pool.close().await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
