@@ -1,18 +1,19 @@
 //! `app(state) -> Router`: the whole HTTP surface, used by `kirim serve` and by the tests.
 //!
-//! Layers, outermost first: request id → (public routes | authentication → write transaction
-//! → handler). Unknown paths and methods answer in the error envelope.
+//! Layers, outermost first: request id → (public routes | authentication → rate limit → write
+//! transaction and idempotency → handler). Unknown paths and methods answer in the error envelope.
 
 use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
 
-use crate::api;
-use crate::http::{db, request_id, tenant};
+use crate::http::{request_id, tenant, transaction};
 use crate::state::AppState;
+use crate::{api, ratelimit};
 
 pub fn app(state: AppState) -> Router {
     let authenticated = api::authenticated()
-        .route_layer(from_fn_with_state(state.clone(), db::in_transaction))
+        .route_layer(from_fn_with_state(state.clone(), transaction::in_transaction))
+        .route_layer(from_fn_with_state(state.clone(), ratelimit::enforce))
         .route_layer(from_fn_with_state(state.clone(), tenant::authenticate));
 
     Router::new()

@@ -53,6 +53,12 @@ pub struct ServeArgs {
     /// Largest number of database connections this node opens.
     #[arg(long, env = "KIRIM_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
+    /// Redis shared by all nodes for rate limits; without it, each node limits on its own.
+    #[arg(long, env = "KIRIM_REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// Seconds a duplicate Idempotency-Key request waits for the first before 409.
+    #[arg(long, env = "KIRIM_IDEMPOTENCY_WAIT_SECS", default_value_t = 30)]
+    pub idempotency_wait_secs: u64,
     /// Log format.
     #[arg(long, env = "KIRIM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

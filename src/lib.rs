@@ -12,6 +12,8 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod metrics;
+pub mod ratelimit;
 pub mod serve;
 pub mod state;
 pub mod store;

@@ -1,12 +1,18 @@
 //! `kirim serve`: connect, migrate, optionally seed the demo, and serve until SIGINT/SIGTERM.
 
+use std::time::Duration;
+
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::{LogFormat, ServeArgs};
+use crate::http::transaction;
 use crate::state::AppState;
 use crate::store::Db;
 use crate::{BoxResult, demo};
+
+/// How often expired idempotency records are deleted.
+const PURGE_EVERY: Duration = Duration::from_secs(600);
 
 pub async fn serve(args: ServeArgs) -> BoxResult<()> {
     init_logging(args.log_format);
@@ -17,7 +23,13 @@ pub async fn serve(args: ServeArgs) -> BoxResult<()> {
     if args.demo {
         demo::seed_if_empty(&db, &format!("http://{address}")).await?;
     }
-    let state = AppState::new(db.clone()).await?;
+    let mut state = AppState::new(db.clone())
+        .await?
+        .with_idempotency_wait(Duration::from_secs(args.idempotency_wait_secs));
+    if let Some(url) = &args.redis_url {
+        state = state.with_redis(url)?;
+    }
+    tokio::spawn(transaction::purge_forever(db.clone(), PURGE_EVERY));
     // Scripts and tests read this line to learn the port when listening on port 0.
     println!("kirim listening on http://{address} ({})", db.backend());
     tracing::info!(%address, backend = db.backend(), "listening");

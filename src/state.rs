@@ -1,20 +1,47 @@
 //! What every handler shares.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use crate::http::page::CursorKey;
+use crate::http::transaction::DEFAULT_WAIT;
+use crate::ratelimit::Limiter;
+use crate::ratelimit::local::LocalBuckets;
+use crate::ratelimit::redis::RedisBuckets;
 use crate::store::Db;
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub cursors: CursorKey,
+    pub limiter: Arc<Limiter>,
+    /// How long a duplicate idempotent request waits for the first one.
+    pub idempotency_wait: Duration,
 }
 
 impl AppState {
-    /// Loads (or creates, on first start) the shared secrets from the database.
+    /// In-process rate limits and the default idempotency wait; loads (or creates, on first
+    /// start) the shared secrets from the database.
     pub async fn new(db: Db) -> sqlx::Result<Self> {
         let mut conn = db.acquire().await?;
         let secret = crate::store::secrets::get_or_create(conn.conn(), "cursor_mac_key").await?;
         drop(conn);
-        Ok(Self { db, cursors: CursorKey::new(secret.as_bytes()) })
+        Ok(Self {
+            db,
+            cursors: CursorKey::new(secret.as_bytes()),
+            limiter: Arc::new(Limiter::Local(LocalBuckets::default())),
+            idempotency_wait: DEFAULT_WAIT,
+        })
+    }
+
+    /// Shares rate-limit buckets with every node using the same Redis.
+    pub fn with_redis(mut self, url: &str) -> redis::RedisResult<Self> {
+        self.limiter = Arc::new(Limiter::Redis(RedisBuckets::new(url)?));
+        Ok(self)
+    }
+
+    pub fn with_idempotency_wait(mut self, wait: Duration) -> Self {
+        self.idempotency_wait = wait;
+        self
     }
 }

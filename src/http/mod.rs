@@ -8,3 +8,4 @@ pub mod path;
 pub mod query;
 pub mod request_id;
 pub mod tenant;
+pub mod transaction;

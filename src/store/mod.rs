@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod contacts;
+pub mod idempotency;
 pub mod keys;
 pub mod labels;
 pub mod links;
@@ -44,6 +45,8 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 
 /// How long a request may wait for a pooled connection before answering 503.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a SQLite writer may queue for the write gate before answering 503.
+const WRITE_GATE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A pool of either backend.
 #[derive(Clone)]
@@ -129,7 +132,11 @@ impl Db {
     pub async fn begin(&self) -> sqlx::Result<Tx> {
         Ok(match self {
             Self::Sqlite { pool, write_gate } => {
-                let gate = write_gate.clone().lock_owned().await;
+                // Waiting this long for the gate means the node is overloaded: answer 503.
+                let gate =
+                    tokio::time::timeout(WRITE_GATE_TIMEOUT, write_gate.clone().lock_owned())
+                        .await
+                        .map_err(|_| sqlx::Error::PoolTimedOut)?;
                 Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, gate)
             }
             Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),

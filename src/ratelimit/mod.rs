@@ -1,0 +1,114 @@
+//! Rate limits (contract §7): per organisation, a `write` and a `read` token bucket, each holding
+//! a minute's budget and refilling continuously at budget/60 tokens a second.
+//!
+//! One node keeps its buckets in the process ([`local`]); several nodes share them in Redis
+//! ([`redis`]), updated atomically by one script call. If Redis stops answering, each node falls
+//! back to its own buckets (so the API keeps serving, with at most N × the budget across N nodes)
+//! and logs a warning; it goes back to Redis as soon as Redis answers again.
+
+pub mod local;
+pub mod redis;
+
+use axum::extract::{Request, State};
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+use crate::http::tenant::Tenant;
+use crate::http::transaction::is_write;
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Bucket {
+    Read,
+    Write,
+}
+
+impl Bucket {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Write => "write",
+        }
+    }
+}
+
+/// A bucket's state after one take.
+#[derive(Debug, Clone, Copy)]
+pub struct Decision {
+    pub allowed: bool,
+    pub limit: i64,
+    /// Whole tokens left.
+    pub remaining: i64,
+    /// Unix seconds at which the bucket is full again.
+    pub reset: i64,
+    /// Seconds until the next token (only meaningful when refused).
+    pub retry_after: u64,
+}
+
+impl Decision {
+    /// From the arithmetic shared by both stores: `tokens` left (fractional) at `now_ms`.
+    pub fn new(allowed: bool, capacity: i64, tokens: f64, now_ms: i64) -> Self {
+        let per_ms = capacity as f64 / 60_000.0;
+        let full_in_ms = ((capacity as f64 - tokens).max(0.0) / per_ms).ceil() as i64;
+        let next_in_ms = ((1.0 - tokens).max(0.0) / per_ms).ceil() as i64;
+        Self {
+            allowed,
+            limit: capacity,
+            remaining: tokens.floor().max(0.0) as i64,
+            reset: (now_ms + full_in_ms + 999) / 1000,
+            retry_after: ((next_in_ms + 999) / 1000).max(1) as u64,
+        }
+    }
+}
+
+/// Tokens after refilling `tokens` (last seen at `then_ms`) up to `now_ms`. The Redis script
+/// does the same arithmetic.
+pub fn refill(tokens: f64, then_ms: i64, now_ms: i64, capacity: i64) -> f64 {
+    let elapsed = (now_ms - then_ms).max(0) as f64;
+    (tokens + elapsed * capacity as f64 / 60_000.0).min(capacity as f64)
+}
+
+/// Where the buckets live.
+pub enum Limiter {
+    Local(local::LocalBuckets),
+    Redis(redis::RedisBuckets),
+}
+
+impl Limiter {
+    pub async fn take(&self, org: &str, bucket: Bucket, capacity: i64) -> Decision {
+        match self {
+            Self::Local(buckets) => buckets.take(org, bucket, capacity),
+            Self::Redis(buckets) => buckets.take(org, bucket, capacity).await,
+        }
+    }
+}
+
+/// Middleware (after authentication, so a 401 spends nobody's budget): takes one token from the
+/// caller's bucket, refuses with 429 when it is empty, and reports the bucket on 2xx and 4xx.
+pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(tenant) = req.extensions().get::<Tenant>() else {
+        return next.run(req).await;
+    };
+    let (bucket, capacity) = if is_write(req.method()) {
+        (Bucket::Write, tenant.limits.write_per_minute)
+    } else {
+        (Bucket::Read, tenant.limits.read_per_minute)
+    };
+    let decision = state.limiter.take(tenant.org_id.as_str(), bucket, capacity).await;
+    let mut response = if decision.allowed {
+        next.run(req).await
+    } else {
+        crate::metrics::rate_limited(bucket);
+        ApiError::RateLimited { retry_after: decision.retry_after }.into_response()
+    };
+    let status = response.status();
+    if status.is_success() || status.is_client_error() {
+        let headers = response.headers_mut();
+        headers.insert("x-ratelimit-limit", HeaderValue::from(decision.limit));
+        headers.insert("x-ratelimit-remaining", HeaderValue::from(decision.remaining));
+        headers.insert("x-ratelimit-reset", HeaderValue::from(decision.reset));
+    }
+    response
+}
