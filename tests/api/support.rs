@@ -22,6 +22,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub db: Db,
+    /// The URL of this test's database, for servers started as separate processes.
+    pub database_url: String,
     _database: TestDatabase,
 }
 
@@ -42,12 +44,18 @@ impl TestApp {
         let db = Db::connect(&database.url, 16).await.expect("connect to the test database");
         db.migrate().await.expect("migrations apply");
         let app = Self::serve(db.clone()).await;
-        Self { _database: database, ..app }
+        Self { database_url: database.url.clone(), _database: database, ..app }
     }
 
     /// Another server over the same database, as a second node would be.
     pub async fn serve(db: Db) -> Self {
         let state = kirim::state::AppState::new(db.clone()).await.expect("state");
+        Self::serve_state(state).await
+    }
+
+    /// A server with this state (e.g. with a shorter idempotency wait).
+    pub async fn serve_state(state: kirim::state::AppState) -> Self {
+        let db = state.db.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         tokio::spawn(async move {
@@ -57,6 +65,7 @@ impl TestApp {
             base: format!("http://{address}"),
             client: reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap(),
             db,
+            database_url: String::new(),
             _database: TestDatabase::none(),
         }
     }
