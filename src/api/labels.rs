@@ -69,6 +69,12 @@ async fn list(
     query: QueryParams,
 ) -> Result<List<LabelOut>> {
     let team = query.get("team_id").map(validate::team_id).transpose()?;
+    // An unknown (or another organisation's) team is a 404, as everywhere a team id is taken.
+    if let Some(team) = team {
+        if !store::orgs::team_exists(db.conn(), tenant.org_id.as_str(), team).await? {
+            return Err(ApiError::not_found_param("team", "team_id"));
+        }
+    }
     let scope = format!("labels|{}|team={}", tenant.org_id, team.unwrap_or(""));
     let page = PageRequest::parse(&query, &state.cursors, scope)?;
     let mut rows =
@@ -119,7 +125,7 @@ async fn fetch(tenant: Tenant, mut db: DbConn, Path(id): Path<String>) -> Result
     let id = parse_id(&id, "id")?;
     let row = store::labels::get(db.conn(), &tenant.org_id, &id)
         .await?
-        .ok_or(ApiError::not_found("label"))?;
+        .ok_or(ApiError::not_found_param("label", "id"))?;
     Ok(Data(row.into()))
 }
 
@@ -132,7 +138,7 @@ async fn update(
     let id = parse_id(&id, "id")?;
     let mut row = store::labels::get(db.conn(), &tenant.org_id, &id)
         .await?
-        .ok_or(ApiError::not_found("label"))?;
+        .ok_or(ApiError::not_found_param("label", "id"))?;
     if body.get("team_id").is_some() {
         return Err(ApiError::invalid_field("team_id", "A label's `team_id` cannot be changed."));
     }
@@ -154,7 +160,7 @@ async fn update(
 async fn remove(tenant: Tenant, mut db: DbConn, Path(id): Path<String>) -> Result<Data<Value>> {
     let id = parse_id(&id, "id")?;
     if !store::labels::delete(db.conn(), &tenant.org_id, &id).await? {
-        return Err(ApiError::not_found("label"));
+        return Err(ApiError::not_found_param("label", "id"));
     }
     Ok(Data(json!({ "id": id, "object": "label", "deleted": true })))
 }

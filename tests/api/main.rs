@@ -8,6 +8,7 @@ mod contacts;
 mod idempotency;
 mod labels;
 mod limits;
+mod links;
 mod patch;
 mod ratelimit;
 mod smoke;
