@@ -16,6 +16,7 @@ use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::Value;
 
 pub const PG_ENV: &str = "KIRIM_TEST_POSTGRES_URL";
+const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 /// A running server and the database behind it.
 pub struct TestApp {
@@ -40,7 +41,23 @@ pub struct Org {
 
 impl TestApp {
     pub async fn spawn() -> Self {
-        let database = TestDatabase::create().await;
+        Self::spawn_with(std::env::var(PG_ENV).ok().filter(|url| !url.is_empty())).await
+    }
+
+    /// On PostgreSQL whatever the environment says (`KIRIM_TEST_POSTGRES_URL`, or the local
+    /// server on 127.0.0.1:5432), for tests that are about several nodes sharing one database.
+    pub async fn spawn_postgres() -> Self {
+        let url = std::env::var(PG_ENV).ok().filter(|url| !url.is_empty());
+        Self::spawn_with(Some(url.unwrap_or_else(|| DEFAULT_PG.to_owned()))).await
+    }
+
+    /// On SQLite whatever the environment says.
+    pub async fn spawn_sqlite() -> Self {
+        Self::spawn_with(None).await
+    }
+
+    async fn spawn_with(postgres: Option<String>) -> Self {
+        let database = TestDatabase::create(postgres).await;
         let db = Db::connect(&database.url, 16).await.expect("connect to the test database");
         db.migrate().await.expect("migrations apply");
         let app = Self::serve(db.clone()).await;
@@ -269,10 +286,10 @@ impl TestDatabase {
         Self { url: String::new(), cleanup: None }
     }
 
-    async fn create() -> Self {
+    async fn create(postgres: Option<String>) -> Self {
         let name = format!("kirim_test_{}", kirim::ids::ulid().to_lowercase());
-        match std::env::var(PG_ENV) {
-            Ok(server) if !server.is_empty() => {
+        match postgres {
+            Some(server) => {
                 let admin = Db::connect(&server, 1)
                     .await
                     .expect("PostgreSQL answers at KIRIM_TEST_POSTGRES_URL");

@@ -1,0 +1,10 @@
+//! Several `kirim serve` processes sharing one database (and Redis): the deployment shape of
+//! contract §6–§7. Needs PostgreSQL and Redis (see `scripts/services`); fails if either is missing.
+
+#[path = "../api/support.rs"]
+mod support;
+
+mod node;
+
+mod crash;
+mod shared;
