@@ -19,6 +19,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api::public())
         .merge(authenticated)
+        .route_layer(from_fn(request_id::record_route))
         .fallback(request_id::route_not_found)
         .method_not_allowed_fallback(request_id::method_not_allowed)
         .layer(from_fn(request_id::assign))

@@ -1,12 +1,55 @@
-//! Process-wide counters, exported at `GET /metrics` in the Prometheus text format.
+//! Process-wide metrics, served at `GET /metrics` in the Prometheus text format.
+//!
+//! A handful of counters and one histogram family do not justify a metrics crate: they live here
+//! behind one mutex each, touched once per request.
 
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{LazyLock, Mutex};
 
 use crate::ratelimit::Bucket;
+use crate::store::links::BulkOutcome;
 
+/// Upper bounds (seconds) of the latency histogram's buckets.
+const LATENCY_BOUNDS: [f64; 13] =
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+#[derive(Default)]
+struct Histogram {
+    buckets: [u64; LATENCY_BOUNDS.len()],
+    count: u64,
+    sum: f64,
+}
+
+#[derive(Default)]
+struct Requests {
+    /// (route, method, status) → count
+    counts: BTreeMap<(String, String, u16), u64>,
+    /// route → latency
+    latency: BTreeMap<String, Histogram>,
+}
+
+static REQUESTS: LazyLock<Mutex<Requests>> = LazyLock::new(Mutex::default);
 static RATE_LIMITED_READ: AtomicU64 = AtomicU64::new(0);
 static RATE_LIMITED_WRITE: AtomicU64 = AtomicU64::new(0);
 static REDIS_FALLBACKS: AtomicU64 = AtomicU64::new(0);
+static REPLAYS: AtomicU64 = AtomicU64::new(0);
+static LABELS_APPLIED: AtomicU64 = AtomicU64::new(0);
+static SKIPPED_CROSS_ORG: AtomicU64 = AtomicU64::new(0);
+static SKIPPED_TEAM_MISMATCH: AtomicU64 = AtomicU64::new(0);
+
+/// One finished request. `route` is the matched route template, so cardinality stays bounded.
+pub fn request(route: &str, method: &str, status: u16, seconds: f64) {
+    let mut requests = REQUESTS.lock().unwrap_or_else(|p| p.into_inner());
+    *requests.counts.entry((route.to_owned(), method.to_owned(), status)).or_default() += 1;
+    let histogram = requests.latency.entry(route.to_owned()).or_default();
+    histogram.count += 1;
+    histogram.sum += seconds;
+    if let Some(i) = LATENCY_BOUNDS.iter().position(|bound| seconds <= *bound) {
+        histogram.buckets[i] += 1;
+    }
+}
 
 pub fn rate_limited(bucket: Bucket) {
     match bucket {
@@ -20,6 +63,118 @@ pub fn redis_fallback() {
     REDIS_FALLBACKS.fetch_add(1, Ordering::Relaxed);
 }
 
-pub fn redis_fallbacks() -> u64 {
-    REDIS_FALLBACKS.load(Ordering::Relaxed)
+pub fn idempotent_replay() {
+    REPLAYS.fetch_add(1, Ordering::Relaxed);
+}
+
+pub fn bulk_label(outcome: &BulkOutcome) {
+    LABELS_APPLIED.fetch_add(outcome.applied as u64, Ordering::Relaxed);
+    SKIPPED_CROSS_ORG.fetch_add(outcome.skipped_cross_org as u64, Ordering::Relaxed);
+    SKIPPED_TEAM_MISMATCH.fetch_add(outcome.skipped_team_mismatch as u64, Ordering::Relaxed);
+}
+
+/// The whole exposition; `pool` is the database pool's `(in use, idle)`.
+pub fn render(pool: (u32, u32)) -> String {
+    let mut out = String::new();
+    let requests = REQUESTS.lock().unwrap_or_else(|p| p.into_inner());
+
+    out.push_str("# HELP kirim_http_requests_total Requests by route, method and status.\n");
+    out.push_str("# TYPE kirim_http_requests_total counter\n");
+    for ((route, method, status), n) in &requests.counts {
+        let _ = writeln!(
+            out,
+            "kirim_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {n}"
+        );
+    }
+
+    out.push_str("# HELP kirim_http_request_duration_seconds Request latency by route.\n");
+    out.push_str("# TYPE kirim_http_request_duration_seconds histogram\n");
+    for (route, h) in &requests.latency {
+        let mut cumulative = 0;
+        for (bound, n) in LATENCY_BOUNDS.iter().zip(h.buckets) {
+            cumulative += n;
+            let _ = writeln!(
+                out,
+                "kirim_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {cumulative}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "kirim_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
+            h.count
+        );
+        let _ =
+            writeln!(out, "kirim_http_request_duration_seconds_sum{{route=\"{route}\"}} {}", h.sum);
+        let _ = writeln!(
+            out,
+            "kirim_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
+            h.count
+        );
+    }
+    drop(requests);
+
+    let (in_use, idle) = pool;
+    gauge(
+        &mut out,
+        "kirim_db_pool_connections_in_use",
+        "Database connections in use.",
+        u64::from(in_use),
+    );
+    gauge(
+        &mut out,
+        "kirim_db_pool_connections_idle",
+        "Idle database connections.",
+        u64::from(idle),
+    );
+
+    out.push_str(
+        "# HELP kirim_bulk_label_contacts_total Contacts in bulk-label calls, by outcome.\n",
+    );
+    out.push_str("# TYPE kirim_bulk_label_contacts_total counter\n");
+    for (outcome, counter) in [
+        ("applied", &LABELS_APPLIED),
+        ("skipped_cross_org", &SKIPPED_CROSS_ORG),
+        ("skipped_team_mismatch", &SKIPPED_TEAM_MISMATCH),
+    ] {
+        let _ = writeln!(
+            out,
+            "kirim_bulk_label_contacts_total{{outcome=\"{outcome}\"}} {}",
+            counter.load(Ordering::Relaxed)
+        );
+    }
+
+    out.push_str("# HELP kirim_rate_limited_total Requests refused with 429, by bucket.\n");
+    out.push_str("# TYPE kirim_rate_limited_total counter\n");
+    for (bucket, counter) in [("read", &RATE_LIMITED_READ), ("write", &RATE_LIMITED_WRITE)] {
+        let _ = writeln!(
+            out,
+            "kirim_rate_limited_total{{bucket=\"{bucket}\"}} {}",
+            counter.load(Ordering::Relaxed)
+        );
+    }
+    counter(
+        &mut out,
+        "kirim_idempotent_replays_total",
+        "Responses replayed for a repeated Idempotency-Key.",
+        &REPLAYS,
+    );
+    counter(
+        &mut out,
+        "kirim_ratelimit_redis_fallbacks_total",
+        "Rate-limit decisions made locally because Redis did not answer.",
+        &REDIS_FALLBACKS,
+    );
+    out
+}
+
+fn gauge(out: &mut String, name: &str, help: &str, value: u64) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
+}
+
+fn counter(out: &mut String, name: &str, help: &str, value: &AtomicU64) {
+    let _ = writeln!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+        value.load(Ordering::Relaxed)
+    );
 }

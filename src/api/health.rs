@@ -1,4 +1,5 @@
-//! `GET /v1/health`: is this node able to serve (can it reach its database)?
+//! Operational endpoints, no authentication: `GET /v1/health` (can this node serve: does its
+//! database answer?), `GET /livez` (is the process up; touches nothing) and `GET /metrics`.
 
 use axum::Router;
 use axum::extract::State;
@@ -11,7 +12,10 @@ use crate::store::{Conn, on_conn};
 use crate::wire::Data;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/health", get(health))
+    Router::new()
+        .route("/v1/health", get(health))
+        .route("/livez", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
 }
 
 async fn health(State(state): State<AppState>) -> Result<Data<serde_json::Value>> {
@@ -29,4 +33,9 @@ async fn health(State(state): State<AppState>) -> Result<Data<serde_json::Value>
         }))),
         _ => Err(ApiError::Unavailable),
     }
+}
+
+async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+    let content_type = [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")];
+    (content_type, crate::metrics::render(state.db.pool_usage()))
 }

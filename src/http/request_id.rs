@@ -1,14 +1,18 @@
 //! The outermost layer: gives every request an id, makes it current for body builders, and puts
 //! it in `X-Request-Id` — unless the response already carries one (an idempotent replay answers
-//! with the id of the request it replays).
+//! with the id of the request it replays). It also opens the request's log span (request id,
+//! method, route, organisation) and, when the response is done, logs it and counts it.
 
-use axum::extract::Request;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
 use crate::ids::RequestId;
+use crate::metrics;
 use crate::wire::{self, REQUEST_ID_HEADER};
 
 pub async fn assign(req: Request, next: Next) -> Response {
@@ -21,9 +25,37 @@ pub async fn assign(req: Request, next: Next) -> Response {
         route = tracing::field::Empty,
         org = tracing::field::Empty,
     );
+    let method = req.method().clone();
+    let started = Instant::now();
     let mut response =
-        wire::with_request_id(id, tracing::Instrument::instrument(next.run(req), span)).await;
+        wire::with_request_id(id, tracing::Instrument::instrument(next.run(req), span.clone()))
+            .await;
     response.headers_mut().entry(REQUEST_ID_HEADER).or_insert(header);
+
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    let route = response.extensions().get::<Route>().map_or("unmatched", |r| r.0.as_str());
+    metrics::request(route, method.as_str(), status, elapsed.as_secs_f64());
+    span.in_scope(|| {
+        tracing::info!(status, duration_ms = elapsed.as_secs_f64() * 1000.0, "request")
+    });
+    response
+}
+
+/// The matched route template, carried out to the outer layer on the response.
+#[derive(Clone)]
+struct Route(String);
+
+/// Route layer: names the route on the log span and, for metrics, on the response.
+pub async fn record_route(req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
+    if let Some(route) = &route {
+        tracing::Span::current().record("route", route.as_str());
+    }
+    let mut response = next.run(req).await;
+    if let Some(route) = route {
+        response.extensions_mut().insert(Route(route));
+    }
     response
 }
 

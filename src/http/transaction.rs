@@ -198,6 +198,7 @@ async fn idempotent(
 
 /// The stored answer, verbatim, under the original request's id.
 fn replay(stored: StoredResponse) -> Response {
+    crate::metrics::idempotent_replay();
     let status = u16::try_from(stored.status_code)
         .ok()
         .and_then(|s| StatusCode::from_u16(s).ok())

@@ -57,6 +57,7 @@ pub async fn bulk_label(
         clock::now_ms(),
     )
     .await?;
+    crate::metrics::bulk_label(&outcome);
     Ok(Data(outcome))
 }
 
