@@ -8,7 +8,7 @@ use axum::middleware::{from_fn, from_fn_with_state};
 
 use crate::http::{request_id, tenant, transaction};
 use crate::state::AppState;
-use crate::{api, ratelimit};
+use crate::{api, openapi, ratelimit};
 
 pub fn app(state: AppState) -> Router {
     let authenticated = api::authenticated()
@@ -18,6 +18,7 @@ pub fn app(state: AppState) -> Router {
 
     Router::new()
         .merge(api::public())
+        .merge(openapi::router())
         .merge(authenticated)
         .route_layer(from_fn(request_id::record_route))
         .fallback(request_id::route_not_found)

@@ -31,6 +31,9 @@ pub enum Command {
     },
     /// Administer organisations, teams, accounts and API keys.
     Admin(admin::AdminArgs),
+    /// Print the OpenAPI 3.1 document served at `/v1/openapi.json` (`kirim openapi >
+    /// openapi.json` refreshes the committed copy).
+    Openapi,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -80,5 +83,9 @@ pub async fn run(cli: Cli) -> BoxResult<()> {
             Ok(())
         }
         Command::Admin(args) => admin::run(args).await,
+        Command::Openapi => {
+            print!("{}", crate::openapi::to_pretty_json(&crate::openapi::document()));
+            Ok(())
+        }
     }
 }

@@ -74,6 +74,51 @@ impl ApiError {
         Self::NotFound { resource, param: Some(param) }
     }
 
+    /// One instance of every variant, for documents that list what the API can answer (the
+    /// OpenAPI document's error responses and examples).
+    pub fn catalogue() -> Vec<ApiError> {
+        use ApiError::*;
+        let all = vec![
+            InvalidRequest("The request body is not valid JSON.".into()),
+            MissingField("label_id".into()),
+            ApiError::invalid_field("contact_ids[3]", "`contact_ids[3]` is not a contact id."),
+            ApiError::invalid_phone("phone_number_id", "`phone_number_id` must be 6 to 20 digits."),
+            InvalidLimit,
+            InvalidCursor,
+            InvalidIdempotencyKey,
+            MissingApiKey,
+            InvalidApiKey,
+            ExpiredApiKey,
+            ApiError::not_found_param("label", "label_id"),
+            RouteNotFound,
+            MethodNotAllowed,
+            IdempotencyInProgress,
+            DuplicatePhoneNumber,
+            PayloadTooLarge,
+            IdempotencyKeyReuse,
+            RateLimited { retry_after: 1 },
+            Internal,
+            Unavailable,
+        ];
+        // No wildcard: a new variant does not compile until it is listed above.
+        for error in &all {
+            match error {
+                InvalidRequest(_) | MissingField(_) | InvalidField { .. } => {}
+                InvalidPhoneNumber { .. } | InvalidLimit | InvalidCursor => {}
+                InvalidIdempotencyKey | MissingApiKey | InvalidApiKey | ExpiredApiKey => {}
+                NotFound { .. } | RouteNotFound | MethodNotAllowed => {}
+                IdempotencyInProgress | DuplicatePhoneNumber | PayloadTooLarge => {}
+                IdempotencyKeyReuse | RateLimited { .. } | Internal | Unavailable => {}
+            }
+        }
+        all
+    }
+
+    /// The variant whose wire code is `code`, from [`ApiError::catalogue`].
+    pub fn by_code(code: &str) -> Option<ApiError> {
+        Self::catalogue().into_iter().find(|e| e.kind().1 == code)
+    }
+
     pub fn status(&self) -> StatusCode {
         use ApiError::*;
         match self {

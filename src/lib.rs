@@ -13,6 +13,7 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod metrics;
+pub mod openapi;
 pub mod ratelimit;
 pub mod serve;
 pub mod state;

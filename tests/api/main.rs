@@ -9,6 +9,7 @@ mod idempotency;
 mod labels;
 mod limits;
 mod links;
+mod openapi;
 mod patch;
 mod ratelimit;
 mod smoke;

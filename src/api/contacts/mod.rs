@@ -9,6 +9,8 @@ mod bulk;
 mod links;
 mod list;
 
+pub use bulk::MAX_IDS;
+
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
