@@ -27,7 +27,7 @@ pub enum ApiError {
     InvalidLimit,
     #[error("`cursor` is not a cursor issued for this list and these filters.")]
     InvalidCursor,
-    #[error("`Idempotency-Key` must be 1 to 255 characters.")]
+    #[error("`Idempotency-Key` must be 1 to 255 visible ASCII characters.")]
     InvalidIdempotencyKey,
     #[error("No API key: send `Authorization: Bearer <key>`.")]
     MissingApiKey,

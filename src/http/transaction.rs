@@ -30,7 +30,7 @@ use crate::wire::{self, REQUEST_ID_HEADER};
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotent-replayed";
-const MAX_KEY_CHARS: usize = 255;
+pub const MAX_KEY_CHARS: usize = 255;
 
 pub fn is_write(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
@@ -102,7 +102,9 @@ fn reply(error: ApiError) -> Response {
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
     let Some(value) = headers.get(IDEMPOTENCY_KEY) else { return Ok(None) };
     let key = value.to_str().map_err(|_| ApiError::InvalidIdempotencyKey)?;
-    if key.is_empty() || key.len() > MAX_KEY_CHARS {
+    // `to_str` also lets tabs through; a key is visible ASCII and spaces only.
+    let visible = key.bytes().all(|b| (0x20..0x7f).contains(&b));
+    if key.is_empty() || key.len() > MAX_KEY_CHARS || !visible {
         return Err(ApiError::InvalidIdempotencyKey);
     }
     Ok(Some(key.to_owned()))
