@@ -152,7 +152,18 @@ pub fn metadata(map: &Map<String, Value>) -> Result<()> {
     Ok(())
 }
 
+/// Refuses NUL characters in text bound to a query: PostgreSQL cannot hold them in `text` and
+/// would fail the whole request with a 500, so both backends refuse them up front, alike.
+pub fn no_nul<'a>(param: &str, s: &'a str) -> Result<&'a str> {
+    if s.contains('\0') {
+        Err(ApiError::invalid_field(param, format!("`{param}` must not contain NUL characters.")))
+    } else {
+        Ok(s)
+    }
+}
+
 fn max_chars<'a>(param: &str, s: &'a str, max: usize) -> Result<&'a str> {
+    no_nul(param, s)?;
     if s.chars().count() <= max {
         Ok(s)
     } else {

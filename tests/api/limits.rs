@@ -187,3 +187,27 @@ async fn metadata_values_are_scalars_and_nested_values_are_refused() {
     }
     assert_eq!(app.count_rows("contacts").await, 1);
 }
+
+#[tokio::test]
+async fn a_nul_character_in_stored_or_searched_text_is_refused() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let ok = create_with(&app, &org, "name", json!("Ana")).await;
+    let path = contact_path(&org, ok.data()["id"].as_str().unwrap());
+
+    assert_refused(&create_with(&app, &org, "name", json!("A\u{0}na")).await, "name");
+    assert_refused(&create_with(&app, &org, "email", json!("a\u{0}@example.com")).await, "email");
+    assert_refused(&app.patch(&org.key, &path, &json!({ "name": "\u{0}" })).await, "name");
+    let r = app.post(&org.key, "/v1/labels", &json!({ "name": "V\u{0}IP" })).await;
+    assert_refused(&r, "name");
+    let r = app.get(&org.key, &format!("{}?search=%00", contacts_path(&org))).await;
+    assert_refused(&r, "search");
+    // In metadata a NUL is just an escaped character of a JSON string.
+    let r = app.patch(&org.key, &path, &json!({ "metadata": { "k": "a\u{0}b" } })).await;
+    r.assert_status(StatusCode::OK);
+    assert_eq!(r.data()["metadata"]["k"], "a\u{0}b");
+    assert_eq!(
+        app.get_contact(&org, ok.data()["id"].as_str().unwrap()).await.data()["name"],
+        "Ana"
+    );
+}

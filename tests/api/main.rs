@@ -4,12 +4,21 @@
 mod fixtures;
 mod support;
 
+mod accounts;
+mod auth;
+mod bulk;
+mod bulk_validation;
+mod concurrency;
 mod contacts;
+mod errors;
+mod filters;
 mod idempotency;
 mod labels;
 mod limits;
 mod links;
 mod openapi;
+mod pagination;
 mod patch;
 mod ratelimit;
 mod smoke;
+mod tenancy;

@@ -67,6 +67,7 @@ pub async fn list(
 
 /// 1 to 200 characters, compared case-insensitively.
 fn search_term(raw: &str) -> Result<String> {
+    validate::no_nul("search", raw)?;
     let length = raw.chars().count();
     if (1..=validate::SEARCH_MAX_CHARS).contains(&length) {
         Ok(raw.to_lowercase())
