@@ -119,7 +119,9 @@ pub async fn list(
              c.updated_at FROM ",
         );
         let order_column = if let Some(label) = filter.label {
-            q.push("contact_labels cl JOIN contacts c ON c.id = cl.contact_id WHERE cl.label_id = ");
+            // CROSS JOIN makes SQLite walk the link table's key first (PostgreSQL plans it as an
+            // inner join): without it SQLite scans the account's contacts and sorts them.
+            q.push("contact_labels cl CROSS JOIN contacts c WHERE c.id = cl.contact_id AND cl.label_id = ");
             q.push_bind(label.as_str());
             q.push(" AND ");
             "cl.contact_id"
