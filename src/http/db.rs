@@ -54,6 +54,20 @@ impl Drop for DbConn {
     }
 }
 
+/// The connection a read request was authenticated with, passed on to its handler.
+#[derive(Clone)]
+pub struct ReadConn(Arc<Mutex<Option<PooledConn>>>);
+
+impl ReadConn {
+    pub fn new(conn: PooledConn) -> Self {
+        Self(Arc::new(Mutex::new(Some(conn))))
+    }
+
+    fn take(&self) -> Option<PooledConn> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
 impl FromRequestParts<AppState> for DbConn {
     type Rejection = ApiError;
 
@@ -62,6 +76,9 @@ impl FromRequestParts<AppState> for DbConn {
             if let Some(tx) = slot.take() {
                 return Ok(Self::InTx(Some(tx), slot.clone()));
             }
+        }
+        if let Some(conn) = parts.extensions.get::<ReadConn>().and_then(ReadConn::take) {
+            return Ok(Self::Pooled(conn));
         }
         Ok(Self::Pooled(state.db.acquire().await?))
     }

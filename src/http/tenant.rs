@@ -9,9 +9,11 @@ use axum::response::{IntoResponse, Response};
 
 use crate::clock;
 use crate::error::{ApiError, Result};
+use crate::http::db::ReadConn;
+use crate::http::transaction::is_write;
 use crate::ids::{self, KeyId, OrgId};
 use crate::state::AppState;
-use crate::store;
+use crate::store::{self, PooledConn};
 
 /// The authenticated caller: one organisation, through one key.
 #[derive(Debug, Clone)]
@@ -36,16 +38,23 @@ pub struct RateLimits {
 /// revocation made through any node is seen by the next request on all of them).
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     match resolve(&state, req.headers().get(header::AUTHORIZATION)).await {
-        Ok(tenant) => {
+        Ok((tenant, conn)) => {
             tracing::Span::current().record("org", tenant.org_id.as_str());
             req.extensions_mut().insert(tenant);
+            // A read goes on with the connection that authenticated it: one checkout a request.
+            if !is_write(req.method()) {
+                req.extensions_mut().insert(ReadConn::new(conn));
+            }
             next.run(req).await
         }
         Err(error) => error.into_response(),
     }
 }
 
-async fn resolve(state: &AppState, header: Option<&header::HeaderValue>) -> Result<Tenant> {
+async fn resolve(
+    state: &AppState,
+    header: Option<&header::HeaderValue>,
+) -> Result<(Tenant, PooledConn)> {
     let value = header.ok_or(ApiError::MissingApiKey)?;
     let value = value.to_str().map_err(|_| ApiError::InvalidApiKey)?;
     let (scheme, secret) = value.trim().split_once(' ').ok_or(ApiError::MissingApiKey)?;
@@ -67,7 +76,7 @@ async fn resolve(state: &AppState, header: Option<&header::HeaderValue>) -> Resu
     if owner.expires_at.is_some_and(|at| at <= clock::now_ms()) {
         return Err(ApiError::ExpiredApiKey);
     }
-    Ok(Tenant {
+    let tenant = Tenant {
         org_id: OrgId::from_trusted(owner.org_id),
         org_name: owner.org_name,
         key_id: KeyId::from_trusted(owner.key_id),
@@ -78,7 +87,8 @@ async fn resolve(state: &AppState, header: Option<&header::HeaderValue>) -> Resu
             write_per_minute: owner.write_per_minute,
             read_per_minute: owner.read_per_minute,
         },
-    })
+    };
+    Ok((tenant, conn))
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Tenant {

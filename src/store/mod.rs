@@ -82,6 +82,9 @@ impl Db {
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
+                // A ping before every checkout would double the round trips of a request; a
+                // broken connection shows itself on first use instead (503) and is discarded.
+                .test_before_acquire(false)
                 .connect_with(options)
                 .await?;
             Ok(Self::Postgres(pool))
@@ -97,6 +100,9 @@ impl Db {
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
+                // A ping before every checkout would double the round trips of a request; a
+                // broken connection shows itself on first use instead (503) and is discarded.
+                .test_before_acquire(false)
                 .connect_with(options)
                 .await?;
             Ok(Self::Sqlite { pool, write_gate: Arc::new(Mutex::new(())) })
