@@ -142,3 +142,20 @@ async fn health_answers_ok_without_a_key() {
     assert_eq!(r.data()["database"], "ok");
     assert!(r.data()["version"].as_str().is_some_and(|v| !v.is_empty()));
 }
+
+#[tokio::test]
+async fn an_unreachable_database_answers_503_service_unavailable() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    app.get(&org.key, "/v1/me").await.assert_status(StatusCode::OK);
+
+    // The server shares this pool: closing it is the database going away under the server.
+    app.db.close().await;
+
+    let r = app.raw(Method::GET, "/v1/health", None, None, "").await;
+    assert_error_envelope(&r, StatusCode::SERVICE_UNAVAILABLE, "api_error", "service_unavailable");
+    let r = app.get(&org.key, "/v1/me").await;
+    assert_error_envelope(&r, StatusCode::SERVICE_UNAVAILABLE, "api_error", "service_unavailable");
+    let r = app.post(&org.key, "/v1/labels", &json!({ "name": "Lost" })).await;
+    assert_error_envelope(&r, StatusCode::SERVICE_UNAVAILABLE, "api_error", "service_unavailable");
+}

@@ -180,3 +180,42 @@ async fn deleting_a_label_during_bulk_calls_leaves_no_link_and_no_server_error()
     assert!(app.links_of_label(&label).await.is_empty(), "no link outlives its label");
     assert_eq!(app.count_rows("contact_labels").await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_creates_of_one_phone_number_or_label_name_let_exactly_one_win() {
+    let app = Arc::new(TestApp::spawn().await);
+    let org = Arc::new(app.org_with_tier(Tier::Enterprise).await);
+    let phone = crate::support::unique_phone();
+
+    let mut racers = Vec::new();
+    for k in 0..CLIENTS {
+        let (app, org, phone) = (app.clone(), org.clone(), phone.clone());
+        racers.push(tokio::spawn(async move {
+            let contact = json!({ "phone_number": phone, "name": format!("Racer {k}") });
+            let c = app.post(&org.key, &contacts_path(&org), &contact).await;
+            let label = json!({ "name": if k % 2 == 0 { "Race" } else { " race " } });
+            let l = app.post(&org.key, "/v1/labels", &label).await;
+            (c, l)
+        }));
+    }
+    let (mut contacts_won, mut labels_won) = (0, 0);
+    for racer in racers {
+        let (c, l) = racer.await.unwrap();
+        match c.status {
+            StatusCode::CREATED => contacts_won += 1,
+            _ => {
+                c.assert_error(StatusCode::CONFLICT, "duplicate_phone_number");
+            }
+        }
+        match l.status {
+            StatusCode::CREATED => labels_won += 1,
+            _ => {
+                l.assert_error(StatusCode::BAD_REQUEST, "invalid_field_value");
+                assert_eq!(l.param(), "name");
+            }
+        }
+    }
+    assert_eq!((contacts_won, labels_won), (1, 1));
+    assert_eq!(app.count_rows("contacts").await, 1);
+    assert_eq!(app.count_rows("labels").await, 1);
+}

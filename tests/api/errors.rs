@@ -233,3 +233,58 @@ async fn odd_inputs_never_produce_a_server_error() {
     }
     app.get_contact(&org, &contact).await.assert_status(StatusCode::OK);
 }
+
+#[tokio::test]
+async fn unknown_body_fields_are_ignored_on_every_write() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let extra = json!({ "livemode": true, "expand": ["labels"], "nested": { "deep": [1] } });
+    let with_extra = |mut body: serde_json::Value| {
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body
+    };
+
+    let c = app
+        .post(
+            &org.key,
+            &contacts_path(&org),
+            &with_extra(json!({ "phone_number": unique_phone() })),
+        )
+        .await;
+    c.assert_status(StatusCode::CREATED);
+    assert_contact_shape(c.data());
+    let contact = c.data()["id"].as_str().unwrap().to_owned();
+    let l = app.post(&org.key, "/v1/labels", &with_extra(json!({ "name": "VIP" }))).await;
+    l.assert_status(StatusCode::CREATED);
+    assert_label_shape(l.data());
+    let label = l.data()["id"].as_str().unwrap().to_owned();
+
+    let path = contact_path(&org, &contact);
+    let r = app.patch(&org.key, &path, &with_extra(json!({ "name": "Ana" }))).await;
+    assert_eq!(r.data()["name"], "Ana");
+    let r = app
+        .patch(&org.key, &format!("/v1/labels/{label}"), &with_extra(json!({ "color": "red" })))
+        .await;
+    assert_eq!(r.data()["color"], "red");
+    let r = app
+        .post(&org.key, &format!("{path}/labels"), &with_extra(json!({ "label_id": label })))
+        .await;
+    r.assert_status(StatusCode::OK);
+    let body =
+        with_extra(json!({ "contact_ids": [contact], "label_id": label, "operation": "detach" }));
+    let r = app.post(&org.key, &bulk_path(&org), &body).await;
+    assert_eq!(r.data()["applied"], 1);
+    assert!(app.links_of_label(&label).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_deeply_nested_body_is_invalid_request_not_a_crash() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let deep = format!("{{\"name\": {}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+
+    let r = app.raw(Method::POST, "/v1/labels", Some(&org.key), JSON, deep).await;
+
+    assert_invalid_request(&r, "100,000 nested arrays");
+    app.get(&org.key, "/v1/labels").await.assert_status(StatusCode::OK);
+}

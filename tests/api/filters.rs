@@ -157,3 +157,26 @@ async fn the_phone_filter_is_an_exact_e164_match() {
         assert_eq!(r.param(), "phone", "phone={bad}");
     }
 }
+
+#[tokio::test]
+async fn the_label_filter_lists_only_the_path_accounts_contacts() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let (second, _) = app.account(&org.id, &org.team).await;
+    let here = app.insert_contacts(&org, 2).await;
+    let there = app.insert_contacts_in(&org.id, &second, &org.team, 2).await;
+    let label = app.label(&org, "Shared").await;
+    for (account, ids) in [(&org.phone_number_id, &here), (&second, &there)] {
+        let body = json!({ "contact_ids": ids, "label_id": label, "operation": "attach" });
+        let r = app.post(&org.key, &format!("/v1/{account}/contacts/bulk_label"), &body).await;
+        assert_eq!(r.data()["applied"], 2);
+    }
+
+    let r = app.get(&org.key, &format!("{}?label_id={label}", contacts_path(&org))).await;
+    assert_eq!(ids(&r), vec![here[1].clone(), here[0].clone()]);
+    let r = app.get(&org.key, &format!("/v1/{second}/contacts?label_id={label}")).await;
+    assert_eq!(ids(&r), vec![there[1].clone(), there[0].clone()]);
+    for c in r.data().as_array().unwrap() {
+        assert_eq!(c["whatsapp_account"]["phone_number_id"], second.as_str());
+    }
+}
