@@ -69,6 +69,30 @@ pub async fn get(
         .fetch_optional(c).await)
 }
 
+/// A contact and its account's phone number, when both are the caller's: the one query a
+/// `GET /contacts/{id}` needs. `None` says nothing about which of the two is missing.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ContactInAccount {
+    #[sqlx(flatten)]
+    pub contact: ContactRow,
+    pub account_phone_number: String,
+}
+
+pub async fn get_in_account(
+    conn: Conn<'_>,
+    org: &OrgId,
+    account: &str,
+    id: &ContactId,
+) -> sqlx::Result<Option<ContactInAccount>> {
+    const SQL: &str = "SELECT c.id, c.team_id, c.phone_number, c.name, c.email, c.metadata, \
+        c.created_at, c.updated_at, a.phone_number AS account_phone_number \
+        FROM contacts c JOIN accounts a ON a.phone_number_id = c.account_id \
+        WHERE c.org_id = $1 AND c.account_id = $2 AND c.id = $3 AND a.org_id = $1";
+    on_conn!(conn, c => sqlx::query_as(SQL)
+        .bind(org.as_str()).bind(account).bind(id.as_str())
+        .fetch_optional(c).await)
+}
+
 pub async fn update(
     conn: Conn<'_>,
     org: &OrgId,

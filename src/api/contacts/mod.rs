@@ -63,6 +63,10 @@ struct WhatsappAccount {
 
 impl ContactOut {
     pub fn new(c: ContactRow, account: &AccountRow) -> Self {
+        Self::with_account(c, account.phone_number.clone(), account.phone_number_id.clone())
+    }
+
+    pub fn with_account(c: ContactRow, phone_number: String, phone_number_id: String) -> Self {
         Self {
             id: c.id,
             object: "contact",
@@ -70,10 +74,7 @@ impl ContactOut {
             name: c.name,
             email: c.email,
             metadata: serde_json::from_str(&c.metadata).unwrap_or_else(|_| json!({})),
-            whatsapp_account: WhatsappAccount {
-                phone_number: account.phone_number.clone(),
-                phone_number_id: account.phone_number_id.clone(),
-            },
+            whatsapp_account: WhatsappAccount { phone_number, phone_number_id },
             team_id: c.team_id,
             created_at: clock::rfc3339(c.created_at),
             updated_at: clock::rfc3339(c.updated_at),
@@ -160,9 +161,20 @@ async fn fetch(
     mut db: DbConn,
     Path((phone_number_id, id)): Path<(String, String)>,
 ) -> Result<Data<ContactOut>> {
-    let account = accounts::resolve(db.conn(), &tenant, &phone_number_id).await?;
-    let row = find(db.conn(), &tenant, &account, &parse_id(&id)?).await?;
-    Ok(Data(ContactOut::new(row, &account)))
+    let phone_number_id = validate::phone_number_id(&phone_number_id)?;
+    let id = parse_id(&id)?;
+    // The hot read: contact and account in one query; only a miss asks which one is missing.
+    match store::contacts::get_in_account(db.conn(), &tenant.org_id, phone_number_id, &id).await? {
+        Some(found) => Ok(Data(ContactOut::with_account(
+            found.contact,
+            found.account_phone_number,
+            phone_number_id.to_owned(),
+        ))),
+        None => {
+            accounts::resolve(db.conn(), &tenant, phone_number_id).await?;
+            Err(ApiError::not_found_param("contact", "id"))
+        }
+    }
 }
 
 /// PATCH: absent leaves a field as it is, `null` clears it; `metadata` merges key by key and a
