@@ -53,186 +53,152 @@ fn assert_same_404(foreign: &Response, unknown: &Response, what: &str) {
     assert_eq!(error_without_request_id(foreign), error_without_request_id(unknown), "{what}");
 }
 
+/// Every route under `/v1/{phone_number_id}`, as (method, rest of the path, body), naming
+/// `contact` and `label` wherever the route takes them.
+fn account_routes(contact: &str, label: &str) -> Vec<(Method, String, Value)> {
+    let bulk = json!({ "contact_ids": [contact], "label_id": label, "operation": "detach" });
+    vec![
+        (Method::GET, "/contacts".into(), json!(null)),
+        (Method::POST, "/contacts".into(), json!({ "phone_number": unique_phone() })),
+        (Method::POST, "/contacts/bulk_label".into(), bulk),
+        (Method::GET, format!("/contacts/{contact}"), json!(null)),
+        (Method::PATCH, format!("/contacts/{contact}"), json!({ "name": "Pwned" })),
+        (Method::DELETE, format!("/contacts/{contact}"), json!(null)),
+        (Method::GET, format!("/contacts/{contact}/labels"), json!(null)),
+        (Method::POST, format!("/contacts/{contact}/labels"), json!({ "label_id": label })),
+        (Method::DELETE, format!("/contacts/{contact}/labels/{label}"), json!(null)),
+    ]
+}
+
+/// Sends each request twice, once naming the victim's resource and once an unknown one, and
+/// asserts the two answers are the same 404.
+async fn assert_foreign_is_unknown(
+    app: &TestApp,
+    key: &str,
+    cases: Vec<[(Method, String, Value); 2]>,
+) {
+    for [(method, foreign_path, foreign_body), (_, unknown_path, unknown_body)] in cases {
+        let foreign = send(app, key, method.clone(), &foreign_path, foreign_body).await;
+        let unknown = send(app, key, method.clone(), &unknown_path, unknown_body).await;
+        assert_same_404(&foreign, &unknown, &format!("{method} {foreign_path}"));
+    }
+}
+
 #[tokio::test]
-async fn another_organisations_account_contact_and_label_are_not_found_on_every_route() {
+async fn another_organisations_account_is_not_found_on_every_account_route() {
+    let app = TestApp::spawn().await;
+    let v = victim(&app).await;
+    let me = app.org().await;
+    let before = snapshot(&app, &v).await;
+
+    let theirs = account_routes(&v.contact, &v.label).into_iter();
+    let unknown = account_routes(&v.contact, &v.label).into_iter();
+    let cases = theirs
+        .zip(unknown)
+        .map(|((m, rest, b), (_, _, ub))| {
+            [
+                (m.clone(), format!("/v1/{}{rest}", v.org.phone_number_id), b),
+                (m, format!("/v1/999999999999{rest}"), ub),
+            ]
+        })
+        .collect();
+    assert_foreign_is_unknown(&app, &me.key, cases).await;
+
+    assert_eq!(snapshot(&app, &v).await, before, "the victim sees no change");
+    assert_eq!(app.links_of_label(&v.label).await, vec![v.contact.clone()]);
+    assert_eq!(app.count_rows("contacts").await, 1, "nothing was created anywhere");
+}
+
+#[tokio::test]
+async fn another_organisations_contact_is_not_found_on_every_contact_route() {
+    let app = TestApp::spawn().await;
+    let v = victim(&app).await;
+    let me = app.org().await;
+    let my_label = app.label(&me, "Mine").await;
+    let before = snapshot(&app, &v).await;
+    let nobody = unknown_id("ctc");
+
+    let theirs = account_routes(&v.contact, &my_label).into_iter();
+    let unknown = account_routes(&nobody, &my_label).into_iter();
+    let cases = theirs
+        .zip(unknown)
+        .filter(|((_, rest, _), _)| rest.contains(v.contact.as_str()))
+        .map(|((m, rest, b), (_, urest, ub))| {
+            let base = format!("/v1/{}", me.phone_number_id);
+            [(m.clone(), format!("{base}{rest}"), b), (m, format!("{base}{urest}"), ub)]
+        })
+        .collect::<Vec<_>>();
+    assert_eq!(cases.len(), 6);
+    assert_foreign_is_unknown(&app, &me.key, cases).await;
+
+    assert_eq!(snapshot(&app, &v).await, before, "the victim sees no change");
+    assert!(app.links_of_label(&my_label).await.is_empty());
+}
+
+#[tokio::test]
+async fn another_organisations_label_is_not_found_on_every_label_route() {
     let app = TestApp::spawn().await;
     let v = victim(&app).await;
     let me = app.org().await;
     let mine = app.contact(&me, &unique_phone()).await;
-    let my_label = app.label(&me, "Mine").await;
     let before = snapshot(&app, &v).await;
-    let (theirs, their_label, their_account) = (&v.contact, &v.label, &v.org.phone_number_id);
-    let (nobody, no_label, no_account) =
-        (unknown_id("ctc"), unknown_id("lbl"), "999999999999".to_owned());
+    let (theirs, nothing) = (v.label.as_str(), unknown_id("lbl"));
 
-    // (method, path with the victim's ids, same path with unknown ids, body with victim ids,
-    // body with unknown ids)
-    let cases: Vec<(Method, String, String, Value, Value)> = vec![
-        // The victim's account in the path.
-        (
-            Method::GET,
-            format!("/v1/{their_account}/contacts"),
-            format!("/v1/{no_account}/contacts"),
-            json!(null),
-            json!(null),
-        ),
-        (
-            Method::POST,
-            format!("/v1/{their_account}/contacts"),
-            format!("/v1/{no_account}/contacts"),
-            json!({ "phone_number": unique_phone() }),
-            json!({ "phone_number": unique_phone() }),
-        ),
-        (
-            Method::GET,
-            format!("/v1/{their_account}/contacts/{theirs}"),
-            format!("/v1/{no_account}/contacts/{theirs}"),
-            json!(null),
-            json!(null),
-        ),
-        (
-            Method::POST,
-            format!("/v1/{their_account}/contacts/bulk_label"),
-            format!("/v1/{no_account}/contacts/bulk_label"),
-            json!({ "contact_ids": [theirs], "label_id": their_label, "operation": "detach" }),
-            json!({ "contact_ids": [theirs], "label_id": their_label, "operation": "detach" }),
-        ),
-        // The victim's contact under my account.
-        (
-            Method::GET,
-            contact_path(&me, theirs),
-            contact_path(&me, &nobody),
-            json!(null),
-            json!(null),
-        ),
-        (
-            Method::PATCH,
-            contact_path(&me, theirs),
-            contact_path(&me, &nobody),
-            json!({ "name": "Pwned", "metadata": { "x": 1 } }),
-            json!({ "name": "Pwned" }),
-        ),
-        (
-            Method::DELETE,
-            contact_path(&me, theirs),
-            contact_path(&me, &nobody),
-            json!(null),
-            json!(null),
-        ),
-        (
-            Method::GET,
-            format!("{}/labels", contact_path(&me, theirs)),
-            format!("{}/labels", contact_path(&me, &nobody)),
-            json!(null),
-            json!(null),
-        ),
-        (
-            Method::POST,
-            format!("{}/labels", contact_path(&me, theirs)),
-            format!("{}/labels", contact_path(&me, &nobody)),
-            json!({ "label_id": my_label }),
-            json!({ "label_id": my_label }),
-        ),
-        (
-            Method::DELETE,
-            format!("{}/labels/{my_label}", contact_path(&me, theirs)),
-            format!("{}/labels/{my_label}", contact_path(&me, &nobody)),
-            json!(null),
-            json!(null),
-        ),
-        // The victim's label with my contact.
-        (
-            Method::POST,
-            format!("{}/labels", contact_path(&me, &mine)),
-            format!("{}/labels", contact_path(&me, &mine)),
-            json!({ "label_id": their_label }),
-            json!({ "label_id": no_label }),
-        ),
-        (
-            Method::DELETE,
-            format!("{}/labels/{their_label}", contact_path(&me, theirs)),
-            format!("{}/labels/{no_label}", contact_path(&me, theirs)),
-            json!(null),
-            json!(null),
-        ),
-        (
-            Method::DELETE,
-            format!("{}/labels/{their_label}", contact_path(&me, &mine)),
-            format!("{}/labels/{no_label}", contact_path(&me, &mine)),
-            json!(null),
-            json!(null),
-        ),
-        (
-            Method::POST,
-            bulk_path(&me),
-            bulk_path(&me),
-            json!({ "contact_ids": [theirs], "label_id": their_label, "operation": "detach" }),
-            json!({ "contact_ids": [theirs], "label_id": no_label, "operation": "detach" }),
-        ),
-        (
-            Method::GET,
-            format!("{}?label_id={their_label}", contacts_path(&me)),
-            format!("{}?label_id={no_label}", contacts_path(&me)),
-            json!(null),
-            json!(null),
-        ),
-        // The victim's label itself.
-        (
-            Method::GET,
-            format!("/v1/labels/{their_label}"),
-            format!("/v1/labels/{no_label}"),
-            json!(null),
-            json!(null),
-        ),
-        (
-            Method::PATCH,
-            format!("/v1/labels/{their_label}"),
-            format!("/v1/labels/{no_label}"),
-            json!({ "name": "Pwned", "color": "red" }),
-            json!({ "name": "Pwned" }),
-        ),
-        (
-            Method::DELETE,
-            format!("/v1/labels/{their_label}"),
-            format!("/v1/labels/{no_label}"),
-            json!(null),
-            json!(null),
-        ),
-        // The victim's team.
-        (
-            Method::GET,
-            format!("/v1/labels?team_id={}", v.org.team),
-            "/v1/labels?team_id=abcdefghjkmn".into(),
-            json!(null),
-            json!(null),
-        ),
-        (
-            Method::POST,
-            "/v1/labels".into(),
-            "/v1/labels".into(),
-            json!({ "name": "Planted", "team_id": v.org.team }),
-            json!({ "name": "Planted", "team_id": "abcdefghjkmn" }),
-        ),
-        (
-            Method::PATCH,
-            contact_path(&me, &mine),
-            contact_path(&me, &mine),
-            json!({ "team_id": v.org.team }),
-            json!({ "team_id": "abcdefghjkmn" }),
-        ),
-    ];
-
-    for (method, foreign_path, unknown_path, foreign_body, unknown_body) in cases {
-        let foreign = send(&app, &me.key, method.clone(), &foreign_path, foreign_body).await;
-        let unknown = send(&app, &me.key, method.clone(), &unknown_path, unknown_body).await;
-        assert_same_404(&foreign, &unknown, &format!("{method} {foreign_path}"));
-    }
+    let routes = |label: &str| -> Vec<(Method, String, Value)> {
+        let contact = contact_path(&me, &mine);
+        vec![
+            (Method::POST, format!("{contact}/labels"), json!({ "label_id": label })),
+            (Method::DELETE, format!("{contact}/labels/{label}"), json!(null)),
+            (
+                Method::DELETE,
+                format!("{}/labels/{label}", contact_path(&me, &v.contact)),
+                json!(null),
+            ),
+            (
+                Method::POST,
+                bulk_path(&me),
+                json!({ "contact_ids": [mine], "label_id": label, "operation": "attach" }),
+            ),
+            (Method::GET, format!("{}?label_id={label}", contacts_path(&me)), json!(null)),
+            (Method::GET, format!("/v1/labels/{label}"), json!(null)),
+            (Method::PATCH, format!("/v1/labels/{label}"), json!({ "name": "Pwned" })),
+            (Method::DELETE, format!("/v1/labels/{label}"), json!(null)),
+        ]
+    };
+    let cases = routes(theirs).into_iter().zip(routes(&nothing)).map(|(a, b)| [a, b]).collect();
+    assert_foreign_is_unknown(&app, &me.key, cases).await;
 
     assert_eq!(snapshot(&app, &v).await, before, "the victim sees no change");
-    assert_eq!(app.links_of_label(&v.label).await, vec![v.contact.clone()]);
-    assert!(app.links_of_label(&my_label).await.is_empty());
-    let mine_now = app.get_contact(&me, &mine).await;
-    assert_eq!(mine_now.data()["team_id"], me.team.as_str());
+    assert!(app.links_of_contact(&mine).await.is_empty());
+}
+
+#[tokio::test]
+async fn another_organisations_team_is_not_found_wherever_a_team_is_taken() {
+    let app = TestApp::spawn().await;
+    let v = victim(&app).await;
+    let me = app.org().await;
+    let mine = app.contact(&me, &unique_phone()).await;
+    let before = snapshot(&app, &v).await;
+
+    let routes = |team: &str| -> Vec<(Method, String, Value)> {
+        vec![
+            (Method::GET, format!("/v1/labels?team_id={team}"), json!(null)),
+            (Method::POST, "/v1/labels".into(), json!({ "name": "Planted", "team_id": team })),
+            (
+                Method::POST,
+                contacts_path(&me),
+                json!({ "phone_number": unique_phone(), "team_id": team }),
+            ),
+            (Method::PATCH, contact_path(&me, &mine), json!({ "team_id": team })),
+        ]
+    };
+    let cases =
+        routes(&v.org.team).into_iter().zip(routes("abcdefghjkmn")).map(|(a, b)| [a, b]).collect();
+    assert_foreign_is_unknown(&app, &me.key, cases).await;
+
+    assert_eq!(snapshot(&app, &v).await, before);
+    assert_eq!(app.get_contact(&me, &mine).await.data()["team_id"], me.team.as_str());
+    assert_eq!(app.count_rows("labels").await, 1, "only the victim's own label");
 }
 
 #[tokio::test]
@@ -285,5 +251,6 @@ async fn lists_show_only_the_callers_own_organisation() {
     let who = app.get(&me.key, "/v1/me").await;
     assert_eq!(who.data()["organization"]["id"], json!(me.id));
     assert_eq!(who.data()["teams"], json!([{ "id": me.team, "name": "Main" }]));
-    let _ = v;
+    assert_eq!(app.count_rows("labels").await, 2, "the victim's label exists, unseen");
+    drop(v);
 }
