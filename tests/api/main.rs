@@ -10,6 +10,7 @@ mod bulk;
 mod bulk_validation;
 mod concurrency;
 mod contacts;
+mod demo;
 mod errors;
 mod filters;
 mod idempotency;
