@@ -141,3 +141,26 @@ async fn bulk_label_on_a_malformed_or_unknown_phone_number_id_is_refused() {
     }
     assert!(app.links_of_label(&label).await.is_empty());
 }
+
+#[tokio::test]
+async fn the_body_is_checked_before_the_account_and_the_account_before_the_label() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let contacts = app.contacts(&org, 1).await;
+    let unknown_account = "/v1/999999999999/contacts/bulk_label";
+
+    let body =
+        json!({ "contact_ids": ["bad"], "label_id": unknown_id("lbl"), "operation": "attach" });
+    let r = app.post(&org.key, unknown_account, &body).await;
+    r.assert_error(StatusCode::BAD_REQUEST, "invalid_field_value");
+    assert_eq!(r.param(), "contact_ids[0]");
+    let body = json!({ "contact_ids": contacts, "label_id": unknown_id("lbl"), "operation": "x" });
+    let r = app.post(&org.key, unknown_account, &body).await;
+    r.assert_error(StatusCode::BAD_REQUEST, "invalid_field_value");
+    assert_eq!(r.param(), "operation");
+    let body =
+        json!({ "contact_ids": contacts, "label_id": unknown_id("lbl"), "operation": "attach" });
+    let r = app.post(&org.key, unknown_account, &body).await;
+    r.assert_error(StatusCode::NOT_FOUND, "resource_not_found");
+    assert_eq!(r.param(), "phone_number_id");
+}
