@@ -1,6 +1,6 @@
 //! `app(state) -> Router`: the whole HTTP surface, used by `kirim serve` and by the tests.
 //!
-//! Layers, outermost first: request id → (public routes | authentication → rate limit → write
+//! Layers, outermost first: request id → deadline → (public routes | authentication → rate limit → write
 //! transaction and idempotency → handler). Unknown paths and methods answer in the error envelope.
 
 use axum::Router;
@@ -23,6 +23,7 @@ pub fn app(state: AppState) -> Router {
         .route_layer(from_fn(request_id::record_route))
         .fallback(request_id::route_not_found)
         .method_not_allowed_fallback(request_id::method_not_allowed)
+        .layer(from_fn_with_state(state.clone(), request_id::deadline))
         .layer(from_fn(request_id::assign))
         .with_state(state)
 }

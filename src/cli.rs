@@ -62,6 +62,9 @@ pub struct ServeArgs {
     /// Seconds a duplicate Idempotency-Key request waits for the first before 409.
     #[arg(long, env = "KIRIM_IDEMPOTENCY_WAIT_SECS", default_value_t = 30)]
     pub idempotency_wait_secs: u64,
+    /// On SIGTERM, seconds to let in-flight requests finish before exiting anyway.
+    #[arg(long, env = "KIRIM_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+    pub shutdown_grace_secs: u64,
     /// Log format.
     #[arg(long, env = "KIRIM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

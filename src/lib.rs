@@ -11,6 +11,7 @@ pub mod clock;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod http_server;
 pub mod ids;
 pub mod metrics;
 pub mod openapi;

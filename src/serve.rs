@@ -9,7 +9,7 @@ use crate::cli::{LogFormat, ServeArgs};
 use crate::http::transaction;
 use crate::state::AppState;
 use crate::store::Db;
-use crate::{BoxResult, demo};
+use crate::{BoxResult, demo, http_server};
 
 /// How often expired idempotency records are deleted.
 const PURGE_EVERY: Duration = Duration::from_secs(600);
@@ -33,7 +33,8 @@ pub async fn serve(args: ServeArgs) -> BoxResult<()> {
     // Scripts and tests read this line to learn the port when listening on port 0.
     println!("kirim listening on http://{address} ({})", db.backend());
     tracing::info!(%address, backend = db.backend(), "listening");
-    axum::serve(listener, crate::app::app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    let grace = Duration::from_secs(args.shutdown_grace_secs);
+    http_server::run(listener, crate::app::app(state), shutdown_signal(), grace).await;
     db.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -17,6 +17,9 @@ pub struct AppState {
     pub limiter: Arc<Limiter>,
     /// How long a duplicate idempotent request waits for the first one.
     pub idempotency_wait: Duration,
+    /// The most any request may take before it is answered 503 (a database that stopped
+    /// answering mid-query must not hang clients).
+    pub request_timeout: Duration,
 }
 
 impl AppState {
@@ -31,6 +34,7 @@ impl AppState {
             cursors: CursorKey::new(secret.as_bytes()),
             limiter: Arc::new(Limiter::Local(LocalBuckets::default())),
             idempotency_wait: DEFAULT_WAIT,
+            request_timeout: DEFAULT_WAIT + Duration::from_secs(30),
         })
     }
 
@@ -40,8 +44,10 @@ impl AppState {
         Ok(self)
     }
 
+    /// Also keeps the request timeout 30 s beyond the wait, so a waiting duplicate can replay.
     pub fn with_idempotency_wait(mut self, wait: Duration) -> Self {
         self.idempotency_wait = wait;
+        self.request_timeout = wait + Duration::from_secs(30);
         self
     }
 }

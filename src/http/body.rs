@@ -9,6 +9,8 @@ use crate::error::{ApiError, Result};
 
 /// Bodies over this are refused with 413 before they are parsed.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Time a client has to send the whole body.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A request body that is a JSON object.
 #[derive(Debug)]
@@ -30,7 +32,13 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
 
 /// Reads the whole body, refusing more than [`MAX_BODY_BYTES`].
 pub async fn read_body(body: axum::body::Body) -> Result<axum::body::Bytes> {
-    axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|error| {
+    // A client trickling its body is cut off rather than holding a task (and, for a write, the
+    // chance of a transaction) indefinitely.
+    let read = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY_BYTES));
+    let Ok(read) = read.await else {
+        return Err(ApiError::InvalidRequest("The request body was not received in time.".into()));
+    };
+    read.map_err(|error| {
         let too_large = std::error::Error::source(&error)
             .is_some_and(|e| e.is::<http_body_util::LengthLimitError>());
         if too_large {

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use crate::error::ApiError;
 use crate::ids::RequestId;
 use crate::metrics;
+use crate::state::AppState;
 use crate::wire::{self, REQUEST_ID_HEADER};
 
 pub async fn assign(req: Request, next: Next) -> Response {
@@ -40,6 +41,18 @@ pub async fn assign(req: Request, next: Next) -> Response {
         tracing::info!(status, duration_ms = elapsed.as_secs_f64() * 1000.0, "request")
     });
     response
+}
+
+/// Bounds every request by the state's `request_timeout`: past it the client gets 503 and the
+/// handler is dropped (its transaction, if any, rolls back).
+pub async fn deadline(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(state.request_timeout, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(timeout_seconds = state.request_timeout.as_secs(), "request timed out");
+            ApiError::Unavailable.into_response()
+        }
+    }
 }
 
 /// The matched route template, carried out to the outer layer on the response.

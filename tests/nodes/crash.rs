@@ -12,7 +12,8 @@ use crate::node::Node;
 use crate::support::{Org, TestApp, send, unique_phone};
 
 const CONTACTS: usize = 50;
-const CYCLES: usize = 3;
+/// SIGKILLs per backend.
+const CYCLES: usize = 20;
 
 #[derive(Debug, Clone)]
 struct Sent {
@@ -89,7 +90,17 @@ async fn crash_cycles(app: TestApp) {
                 })
             })
             .collect();
-        tokio::time::sleep(Duration::from_millis(300 + 150 * cycle as u64)).await;
+        // Once the load is under way, a different moment each cycle: 0 to 300 ms later.
+        let acknowledged =
+            || sent.lock().unwrap().iter().any(|s| s.status.is_some_and(|st| st.is_success()));
+        tokio::time::timeout(Duration::from_secs(30), async {
+            while !acknowledged() {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("the node acknowledges writes");
+        tokio::time::sleep(Duration::from_millis((cycle as u64 * 137) % 300)).await;
         node.kill().await;
         for c in clients {
             c.await.unwrap();

@@ -7,4 +7,5 @@ mod support;
 mod node;
 
 mod crash;
+mod lifecycle;
 mod shared;
