@@ -42,7 +42,11 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             tracing::Span::current().record("org", tenant.org_id.as_str());
             req.extensions_mut().insert(tenant);
             // A read goes on with the connection that authenticated it: one checkout a request.
-            if !is_write(req.method()) {
+            // A write gives it back now: holding it while waiting for the transaction's
+            // connection would let a full pool deadlock on itself.
+            if is_write(req.method()) {
+                drop(conn);
+            } else {
                 req.extensions_mut().insert(ReadConn::new(conn));
             }
             next.run(req).await

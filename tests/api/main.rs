@@ -20,6 +20,7 @@ mod links;
 mod openapi;
 mod pagination;
 mod patch;
+mod pool;
 mod ratelimit;
 mod smoke;
 mod tenancy;

@@ -58,7 +58,8 @@ impl TestApp {
 
     async fn spawn_with(postgres: Option<String>) -> Self {
         let database = TestDatabase::create(postgres).await;
-        let db = Db::connect(&database.url, 16).await.expect("connect to the test database");
+        // Few connections per test: dozens of tests share one PostgreSQL (100 connections).
+        let db = Db::connect(&database.url, 4).await.expect("connect to the test database");
         db.migrate().await.expect("migrations apply");
         let app = Self::serve(db.clone()).await;
         Self { database_url: database.url.clone(), _database: database, ..app }

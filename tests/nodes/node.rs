@@ -40,6 +40,7 @@ impl Node {
         let mut command = Command::new(env!("CARGO_BIN_EXE_kirim"));
         command
             .args(["serve", "--listen", "127.0.0.1:0", "--database-url", database_url])
+            .args(["--db-max-connections", "6"])
             .env_remove("KIRIM_REDIS_URL")
             .env("KIRIM_LOG", "warn")
             .stdout(Stdio::piped())

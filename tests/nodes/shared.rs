@@ -81,7 +81,7 @@ async fn a_free_organisation_gets_exactly_60_writes_across_two_nodes() {
     }
     let accepted = statuses.iter().filter(|s| **s == StatusCode::CREATED).count();
     let limited = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
-    assert_eq!((accepted, limited), (60, 10), "one budget of 60 across both nodes");
+    assert_eq!((accepted, limited), (60, 10), "one budget of 60 across both nodes: {statuses:?}");
     let refused = refused.unwrap();
     let retry_after: u64 = refused.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
