@@ -70,10 +70,10 @@ async fn list(
 ) -> Result<List<LabelOut>> {
     let team = query.get("team_id").map(validate::team_id).transpose()?;
     // An unknown (or another organisation's) team is a 404, as everywhere a team id is taken.
-    if let Some(team) = team {
-        if !store::orgs::team_exists(db.conn(), tenant.org_id.as_str(), team).await? {
-            return Err(ApiError::not_found_param("team", "team_id"));
-        }
+    if let Some(team) = team
+        && !store::orgs::team_exists(db.conn(), tenant.org_id.as_str(), team).await?
+    {
+        return Err(ApiError::not_found_param("team", "team_id"));
     }
     let scope = format!("labels|{}|team={}", tenant.org_id, team.unwrap_or(""));
     let page = PageRequest::parse(&query, &state.cursors, scope)?;

@@ -70,7 +70,7 @@ async fn overlapping_bulk_calls_never_fail_and_the_last_call_per_contact_wins() 
                 for i in (1..contacts.len()).rev() {
                     contacts.swap(i, rng.below(i + 1));
                 }
-                let attach = rng.next() % 2 == 0;
+                let attach = rng.next().is_multiple_of(2);
                 let ids: Vec<&str> = contacts.iter().map(|&i| pool[i].as_str()).collect();
                 let body = json!({
                     "contact_ids": ids,
