@@ -43,8 +43,10 @@ pub use crate::on_conn;
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// How long a request may wait for a pooled connection before answering 503.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a request may wait for a pooled connection before answering 503. It bounds how
+/// long a request hangs on a database that stopped answering (the pool keeps retrying to connect
+/// until then), and a queue longer than this means the node is overloaded anyway.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long a SQLite writer may queue for the write gate before answering 503.
 const WRITE_GATE_TIMEOUT: Duration = Duration::from_secs(30);
 

@@ -8,4 +8,5 @@ mod node;
 
 mod crash;
 mod lifecycle;
+mod outage;
 mod shared;
