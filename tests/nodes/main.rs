@@ -9,4 +9,5 @@ mod node;
 mod crash;
 mod lifecycle;
 mod outage;
+mod secrets;
 mod shared;

@@ -37,12 +37,17 @@ pub struct Node {
 
 impl Node {
     pub async fn start(database_url: &str, redis_url: Option<&str>) -> Self {
+        Self::start_logging(database_url, redis_url, "warn").await
+    }
+
+    /// With a log filter (`KIRIM_LOG`) of the test's choice; the log is kept in `stderr`.
+    pub async fn start_logging(database_url: &str, redis_url: Option<&str>, log: &str) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_kirim"));
         command
             .args(["serve", "--listen", "127.0.0.1:0", "--database-url", database_url])
             .args(["--db-max-connections", "6"])
             .env_remove("KIRIM_REDIS_URL")
-            .env("KIRIM_LOG", "warn")
+            .env("KIRIM_LOG", log)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);

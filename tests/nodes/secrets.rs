@@ -1,0 +1,59 @@
+//! An API key never appears in logs, error bodies or metrics, whatever the request does with it.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::node::Node;
+use crate::support::{TestApp, send};
+
+#[tokio::test]
+async fn keys_appear_in_no_log_line_error_or_metric() {
+    let app = TestApp::spawn_sqlite().await;
+    let org = app.org().await;
+    let revoked = app.org().await;
+    kirim::cli::admin::revoke_key(&app.db, &revoked.key_id).await.unwrap();
+    let unknown = "kdv_live_QUJDREVGR0hJSktMTU5PUFFSU1RV".to_owned();
+    let malformed = "kdv_live_tooShort".to_owned();
+    // Everything at trace level, in JSON, the most a log can say.
+    let node = Node::start_logging(&app.database_url, None, "trace").await;
+    let client = reqwest::Client::new();
+
+    let mut bodies = String::new();
+    for key in [&org.key, &revoked.key, &unknown, &malformed] {
+        for (method, path) in [
+            (Method::GET, "/v1/me".to_owned()),
+            (Method::GET, format!("/v1/{}/contacts?search=x", org.phone_number_id)),
+            (Method::POST, "/v1/labels".to_owned()),
+            (Method::GET, "/v1/nowhere".to_owned()),
+        ] {
+            let request = client
+                .request(method, node.url(&path))
+                .bearer_auth(key)
+                .header("Idempotency-Key", key.as_str());
+            let r = send(request.json(&json!({ "name": key }))).await;
+            assert!(!r.status.is_server_error());
+            bodies.push_str(&r.body.to_string());
+        }
+        let r =
+            send(client.get(node.url("/v1/me")).header("Authorization", format!("Basic {key}")))
+                .await;
+        r.assert_status(StatusCode::UNAUTHORIZED);
+        bodies.push_str(&r.body.to_string());
+    }
+    let metrics = client.get(node.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let log = node.stderr.lock().unwrap().clone();
+    assert!(log.contains("request"), "the log was captured");
+
+    for key in [&org.key, &revoked.key, &unknown, &malformed] {
+        let secret = key.trim_start_matches("kdv_live_");
+        for (what, text) in [("log", &log), ("metrics", &metrics)] {
+            assert!(!text.contains(secret), "{what} contains a key: {key}");
+        }
+    }
+    // A label named after the key is the client's own data, returned to its owner only; no error
+    // body repeats a key.
+    for key in [&revoked.key, &unknown, &malformed] {
+        assert!(!bodies.contains(key.as_str()), "an error body contains a key");
+    }
+}
