@@ -17,6 +17,7 @@ mod idempotency;
 mod labels;
 mod limits;
 mod links;
+mod metrics;
 mod openapi;
 mod pagination;
 mod patch;
