@@ -7,6 +7,7 @@
 mod load;
 mod seed;
 mod server;
+mod soak;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,6 +47,9 @@ struct Args {
     /// Seconds per load phase.
     #[arg(long, default_value_t = 10)]
     duration: u64,
+    /// Instead of the benchmark: a soak of this many minutes of mixed load, reported per minute.
+    #[arg(long)]
+    soak_minutes: Option<u64>,
     /// Where to write the JSON report.
     #[arg(long)]
     report: Option<String>,
@@ -84,6 +88,29 @@ async fn main() {
 
     let labels = bulk_labels(&db, &seeded, args.concurrency).await;
     let seeded = Arc::new(seeded);
+
+    if let Some(minutes) = args.soak_minutes {
+        let rows = soak::run(
+            &http,
+            &server,
+            &seeded,
+            &labels,
+            args.concurrency,
+            minutes,
+            Duration::from_secs(60),
+        )
+        .await;
+        report["soak"] = json!(rows);
+        report["server_memory"] = server.memory();
+        let path = args.report.unwrap_or_else(|| format!("soak-report-{}.json", db.backend()));
+        std::fs::write(&path, serde_json::to_string_pretty(&report).unwrap())
+            .expect("write the report");
+        eprintln!("report written to {path}");
+        drop(server);
+        db.close().await;
+        database.drop_if_created().await;
+        return;
+    }
 
     eprintln!("bulk label over HTTP…");
     let server_bulk = bulk_http(&http, &server, &seeded, &labels, args.concurrency, duration).await;

@@ -180,3 +180,16 @@ async fn the_label_filter_lists_only_the_path_accounts_contacts() {
         assert_eq!(c["whatsapp_account"]["phone_number_id"], second.as_str());
     }
 }
+
+#[tokio::test]
+async fn an_unencoded_plus_in_the_phone_filter_still_finds_the_contact() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let phone = unique_phone();
+    let id = app.contact(&org, &phone).await;
+    // As curl sends `?phone=+62…` typed by hand: the `+` is not percent-encoded.
+    let r = app.get(&org.key, &format!("/v1/{}/contacts?phone={phone}", org.phone_number_id)).await;
+    r.assert_status(StatusCode::OK);
+    assert_eq!(r.data().as_array().unwrap().len(), 1);
+    assert_eq!(r.data()[0]["id"], id.as_str());
+}

@@ -24,7 +24,13 @@ pub async fn list(
     query: QueryParams,
 ) -> Result<List<ContactOut>> {
     let account = accounts::resolve(db.conn(), &tenant, &phone_number_id).await?;
-    let phone = query.get("phone").map(|p| validate::phone_number("phone", p)).transpose()?;
+    // `?phone=+62…` sent unencoded arrives as " 62…" (a `+` is a space in a query string);
+    // read it as the number the client meant.
+    let phone = query.get("phone").map(|p| match p.strip_prefix(' ') {
+        Some(rest) => format!("+{rest}"),
+        None => p.to_owned(),
+    });
+    let phone = phone.as_deref().map(|p| validate::phone_number("phone", p)).transpose()?;
     let search = query.get("search").map(search_term).transpose()?;
     // A label the caller cannot see is a 404, like any other foreign id.
     let label = match query.get("label_id") {
