@@ -101,15 +101,8 @@ async fn main() {
         )
         .await;
         report["soak"] = json!(rows);
-        report["server_memory"] = server.memory();
         let path = args.report.unwrap_or_else(|| format!("soak-report-{}.json", db.backend()));
-        std::fs::write(&path, serde_json::to_string_pretty(&report).unwrap())
-            .expect("write the report");
-        eprintln!("report written to {path}");
-        drop(server);
-        db.close().await;
-        database.drop_if_created().await;
-        return;
+        return finish(report, &path, server, db, database).await;
     }
 
     eprintln!("bulk label over HTTP…");
@@ -163,11 +156,15 @@ async fn main() {
         report["scale"]["ratio_p50"] = json!(big.p50_ms / small_p50);
     }
 
-    report["server_memory"] = server.memory();
-    print_table(&report);
+    print_table(&report, &server);
     let path = args.report.unwrap_or_else(|| format!("bench-report-{}.json", db.backend()));
-    std::fs::write(&path, serde_json::to_string_pretty(&report).unwrap())
-        .expect("write the report");
+    finish(report, &path, server, db, database).await;
+}
+
+/// Records the server's memory, writes the report, stops the server and drops the database.
+async fn finish(mut report: Value, path: &str, server: Server, db: Db, database: server::Database) {
+    report["server_memory"] = server.memory();
+    std::fs::write(path, serde_json::to_string_pretty(&report).unwrap()).expect("write the report");
     eprintln!("report written to {path}");
     drop(server);
     db.close().await;
@@ -224,14 +221,25 @@ async fn bulk_http(
         labels.clone(),
     );
     load::run(concurrency, duration, move |worker, i| {
-        let (ids, op) = window(&seeded, worker, i);
-        let operation = if op == Operation::Attach { "attach" } else { "detach" };
-        let body =
-            json!({ "contact_ids": ids, "label_id": labels[worker], "operation": operation });
-        let request = http.post(&url).bearer_auth(&seeded.key).json(&body);
+        let request = bulk_call(&http, &url, &seeded, &labels[worker], worker, i);
         async move { applied(request.send().await).await }
     })
     .await
+}
+
+/// The HTTP bulk-label call `i` of `worker` (see [`window`]).
+fn bulk_call(
+    http: &reqwest::Client,
+    url: &str,
+    seeded: &seed::Seeded,
+    label: &str,
+    worker: usize,
+    i: u64,
+) -> reqwest::RequestBuilder {
+    let (ids, op) = window(seeded, worker, i);
+    let operation = if op == Operation::Attach { "attach" } else { "detach" };
+    let body = json!({ "contact_ids": ids, "label_id": label, "operation": operation });
+    http.post(url).bearer_auth(&seeded.key).json(&body)
 }
 
 async fn applied(response: reqwest::Result<reqwest::Response>) -> Result<u64, String> {
@@ -306,10 +314,7 @@ async fn bulk_at_rest(
     let label = new_label(db, seeded, &format!("at rest {}", seeded.contacts.len())).await;
     let url = server.url(&format!("/v1/{PHONE_NUMBER_ID}/contacts/bulk_label"));
     load::sequential(200, |i| {
-        let (ids, op) = window(seeded, 99, i);
-        let operation = if op == Operation::Attach { "attach" } else { "detach" };
-        let body = json!({ "contact_ids": ids, "label_id": label, "operation": operation });
-        let request = http.post(&url).bearer_auth(&seeded.key).json(&body);
+        let request = bulk_call(http, &url, seeded, &label, 99, i);
         async move { applied(request.send().await).await }
     })
     .await
@@ -323,6 +328,7 @@ async fn attach_many(db: &Db, seeded: &seed::Seeded, n: usize) -> String {
             chunk.iter().map(|id| ContactId::from_trusted(id.clone())).collect();
         floor_call(db, seeded, &label, &ids, Operation::Attach).await.expect("attach");
     }
+    seed::analyze(db).await;
     label
 }
 
@@ -381,7 +387,8 @@ async fn depth(
     (first_stats, deep_stats)
 }
 
-fn print_table(r: &Value) {
+fn print_table(r: &Value, server: &Server) {
+    let memory = server.memory();
     let f = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
     println!(
         "\nkirim-bench — {} — {} contacts — concurrency {} — {} s per phase",
@@ -438,8 +445,5 @@ fn print_table(r: &Value) {
     if r.get("scale").is_some() {
         println!("  bulk p50 large / small table   {:.2}  (≤ 1.50)", f(&r["scale"]["ratio_p50"]));
     }
-    println!(
-        "  server peak RSS                {:.1} MiB  (≤ 100)",
-        f(&r["server_memory"]["peak_rss_mib"])
-    );
+    println!("  server peak RSS                {:.1} MiB  (≤ 100)", f(&memory["peak_rss_mib"]));
 }

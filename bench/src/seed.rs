@@ -81,10 +81,19 @@ pub async fn contacts_up_to(db: &Db, seeded: &mut Seeded, total: usize) {
         .expect("insert contacts");
         tx.commit().await.unwrap();
     }
+    analyze(db).await;
     eprintln!(
         "seeded {} contacts (now {}) in {:.1} s",
         total - from,
         seeded.contacts.len(),
         started.elapsed().as_secs_f64()
     );
+}
+
+/// Refreshes the planner's statistics after a bulk load, as autovacuum would a minute later on a
+/// live PostgreSQL: without them a freshly loaded table is planned as if nearly empty.
+pub async fn analyze(db: &Db) {
+    let mut conn = db.acquire().await.unwrap();
+    kirim::store::on_conn!(conn.conn(), c => sqlx::query("ANALYZE").execute(c).await.map(|_| ()))
+        .expect("ANALYZE");
 }
