@@ -241,3 +241,23 @@ impl<T> OnConflict<T> for sqlx::Result<T> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The two backends' migrations are written in lockstep: same files, same order.
+    #[test]
+    fn migrations_are_in_lockstep() {
+        let names = |backend: &str| {
+            let dir =
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+            let mut names: Vec<String> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(names("sqlite"), names("postgres"));
+        assert!(!names("sqlite").is_empty());
+    }
+}
