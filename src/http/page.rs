@@ -26,16 +26,20 @@ impl CursorKey {
         Self(secret.to_vec())
     }
 
-    fn mac(&self, scope: &str, last_id: &str) -> Vec<u8> {
+    /// The MAC of a scope and a last id. The scope's length is signed first: the scope embeds
+    /// the search term, which may contain any character, so without it the same bytes split
+    /// differently (scope `a\nb`, id `c` and scope `a`, id `b\nc`) would carry the same tag.
+    fn mac(&self, scope: &str, last_id: &str) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(&(scope.len() as u64).to_be_bytes());
         mac.update(scope.as_bytes());
-        mac.update(b"\n");
         mac.update(last_id.as_bytes());
-        mac.finalize().into_bytes()[..MAC_BYTES].to_vec()
+        mac
     }
 
     pub fn sign(&self, scope: &str, last_id: &str) -> String {
-        format!("{}.{}", B64.encode(last_id), B64.encode(self.mac(scope, last_id)))
+        let tag = self.mac(scope, last_id).finalize().into_bytes();
+        format!("{}.{}", B64.encode(last_id), B64.encode(&tag[..MAC_BYTES]))
     }
 
     /// The last id, if the cursor is one this server issued for `scope`.
@@ -43,13 +47,12 @@ impl CursorKey {
         let (id, tag) = cursor.split_once('.')?;
         let id = String::from_utf8(B64.decode(id).ok()?).ok()?;
         let tag = B64.decode(tag).ok()?;
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).ok()?;
-        mac.update(scope.as_bytes());
-        mac.update(b"\n");
-        mac.update(id.as_bytes());
+        if tag.len() != MAC_BYTES {
+            return None;
+        }
         // verify_truncated_left compares in constant time.
-        mac.verify_truncated_left(&tag).ok()?;
-        (tag.len() == MAC_BYTES).then_some(id)
+        self.mac(scope, &id).verify_truncated_left(&tag).ok()?;
+        Some(id)
     }
 }
 

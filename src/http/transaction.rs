@@ -99,7 +99,7 @@ fn reply(error: ApiError) -> Response {
 }
 
 /// The `Idempotency-Key` header, if any: 1 to 255 characters of visible ASCII.
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
+pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
     let Some(value) = headers.get(IDEMPOTENCY_KEY) else { return Ok(None) };
     let key = value.to_str().map_err(|_| ApiError::InvalidIdempotencyKey)?;
     // `to_str` also lets tabs through; a key is visible ASCII and spaces only.
@@ -113,7 +113,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
 /// SHA-256 of method, path and the body as canonical JSON (keys sorted, no whitespace), so the
 /// same request spelled differently is still the same request. A body that is not JSON is
 /// hashed as sent.
-fn fingerprint(parts: &Parts, body: &[u8]) -> String {
+pub fn fingerprint(parts: &Parts, body: &[u8]) -> String {
     let mut hash = Sha256::new();
     hash.update(parts.method.as_str());
     hash.update(b"\n");

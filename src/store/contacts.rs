@@ -200,7 +200,7 @@ fn lower(s: &Option<String>) -> Option<String> {
 }
 
 /// Makes `%`, `_` and `\` in user input match themselves under `LIKE … ESCAPE '\'`.
-fn escape_like(s: &str) -> String {
+pub fn escape_like(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         if matches!(ch, '%' | '_' | '\\') {

@@ -13,6 +13,7 @@ mod contacts;
 mod demo;
 mod errors;
 mod filters;
+mod hostile;
 mod idempotency;
 mod labels;
 mod limits;
