@@ -46,10 +46,10 @@ impl DbConn {
 
 impl Drop for DbConn {
     fn drop(&mut self) {
-        if let Self::InTx(tx, slot) = self {
-            if let Some(tx) = tx.take() {
-                slot.put(tx);
-            }
+        if let Self::InTx(tx, slot) = self
+            && let Some(tx) = tx.take()
+        {
+            slot.put(tx);
         }
     }
 }
@@ -72,10 +72,10 @@ impl FromRequestParts<AppState> for DbConn {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        if let Some(slot) = parts.extensions.get::<TxSlot>() {
-            if let Some(tx) = slot.take() {
-                return Ok(Self::InTx(Some(tx), slot.clone()));
-            }
+        if let Some(slot) = parts.extensions.get::<TxSlot>()
+            && let Some(tx) = slot.take()
+        {
+            return Ok(Self::InTx(Some(tx), slot.clone()));
         }
         if let Some(conn) = parts.extensions.get::<ReadConn>().and_then(ReadConn::take) {
             return Ok(Self::Pooled(conn));

@@ -70,7 +70,8 @@ pub fn refill(tokens: f64, then_ms: i64, now_ms: i64, capacity: i64) -> f64 {
     (tokens + elapsed * capacity as f64 / 60_000.0).min(capacity as f64)
 }
 
-/// Where the buckets live.
+/// Where the buckets live. One per process, behind an `Arc`: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Limiter {
     Local(local::LocalBuckets),
     Redis(redis::RedisBuckets),

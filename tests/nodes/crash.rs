@@ -130,16 +130,16 @@ fn next_op(
     key: String,
     n: usize,
 ) -> Option<Sent> {
-    if n % 2 == 1 {
-        if let Some(label) = labels.lock().unwrap().pop() {
-            return Some(Sent {
-                key,
-                path: format!("/v1/{}/contacts/bulk_label", org.phone_number_id),
-                body: json!({ "contact_ids": contacts, "label_id": label, "operation": "attach" }),
-                effect: Effect::Labelled { label },
-                status: None,
-            });
-        }
+    if n % 2 == 1
+        && let Some(label) = labels.lock().unwrap().pop()
+    {
+        return Some(Sent {
+            key,
+            path: format!("/v1/{}/contacts/bulk_label", org.phone_number_id),
+            body: json!({ "contact_ids": contacts, "label_id": label, "operation": "attach" }),
+            effect: Effect::Labelled { label },
+            status: None,
+        });
     }
     let phone = unique_phone();
     Some(Sent {
