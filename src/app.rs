@@ -1,12 +1,13 @@
 //! `app(state) -> Router`: the whole HTTP surface, used by `kirim serve` and by the tests.
 //!
-//! Layers, outermost first: request id → deadline → (public routes | authentication → rate limit → write
-//! transaction and idempotency → handler). Unknown paths and methods answer in the error envelope.
+//! Layers, outermost first: request id → whole body read → deadline → (public routes |
+//! authentication → rate limit → write transaction and idempotency → handler). Unknown paths and
+//! methods answer in the error envelope.
 
 use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
 
-use crate::http::{request_id, tenant, transaction};
+use crate::http::{body, request_id, tenant, transaction};
 use crate::state::AppState;
 use crate::{api, openapi, ratelimit};
 
@@ -24,6 +25,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(request_id::route_not_found)
         .method_not_allowed_fallback(request_id::method_not_allowed)
         .layer(from_fn_with_state(state.clone(), request_id::deadline))
+        .layer(from_fn(body::buffer))
         .layer(from_fn(request_id::assign))
         .with_state(state)
 }

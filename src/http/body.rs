@@ -3,6 +3,8 @@
 
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
 use crate::error::{ApiError, Result};
@@ -27,6 +29,18 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
         }
         let bytes = read_body(req.into_body()).await?;
         parse_object(&bytes).map(JsonObject)
+    }
+}
+
+/// Middleware: reads every request's body in full before anything answers, bounded by
+/// [`MAX_BODY_BYTES`] and [`BODY_TIMEOUT`]. A server that answers early (a 401, a 404, a GET
+/// that takes no body) with the body still unread must close the connection, and the kernel's
+/// reset for the unread bytes can overtake the answer; read first, and the client always gets it.
+pub async fn buffer(req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    match read_body(body).await {
+        Ok(bytes) => next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+        Err(error) => error.into_response(),
     }
 }
 

@@ -288,3 +288,20 @@ async fn a_deeply_nested_body_is_invalid_request_not_a_crash() {
     assert_invalid_request(&r, "100,000 nested arrays");
     app.get(&org.key, "/v1/labels").await.assert_status(StatusCode::OK);
 }
+
+/// An answer given before the body would be needed (a 401, a body-less GET) still reaches the
+/// client whole: the server reads the body first instead of resetting the connection on it.
+#[tokio::test]
+async fn early_answers_reach_the_client_even_with_an_unread_body() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let big = serde_json::json!({ "padding": "x".repeat(200 * 1024) });
+    for _ in 0..20 {
+        let unauthenticated = app.client.post(format!("{}/v1/labels", app.base)).json(&big);
+        crate::support::send(unauthenticated)
+            .await
+            .assert_error(reqwest::StatusCode::UNAUTHORIZED, "missing_api_key");
+        let get = app.request(reqwest::Method::GET, &org.key, "/v1/openapi.json").json(&big);
+        crate::support::send(get).await.assert_status(reqwest::StatusCode::OK);
+    }
+}
