@@ -157,6 +157,11 @@ pub fn is_well_formed_api_key(s: &str) -> bool {
     })
 }
 
+/// Equality whose time depends only on the lengths, not on where the inputs differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -189,5 +194,8 @@ mod tests {
         assert_eq!(key.secret.len(), 9 + 24);
         assert_eq!(key.hash, hash_api_key(&key.secret));
         assert!(is_team_id(&new_team_id()));
+        assert!(constant_time_eq(key.hash.as_bytes(), hash_api_key(&key.secret).as_bytes()));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
     }
 }

@@ -69,10 +69,13 @@ async fn resolve(
     if !ids::is_well_formed_api_key(secret) {
         return Err(ApiError::InvalidApiKey);
     }
-    // The lookup is by SHA-256 of the key, so no comparison ever touches the secret itself.
+    // The lookup is by SHA-256 of the key, so the index never compares the secret itself; the
+    // hash found is then checked again in constant time, so no comparison of ours leaks timing.
+    let hash = ids::hash_api_key(secret);
     let mut conn = state.db.acquire().await?;
-    let owner = store::keys::find_by_hash(conn.conn(), &ids::hash_api_key(secret))
+    let owner = store::keys::find_by_hash(conn.conn(), &hash)
         .await?
+        .filter(|owner| ids::constant_time_eq(owner.key_hash.as_bytes(), hash.as_bytes()))
         .ok_or(ApiError::InvalidApiKey)?;
     if owner.revoked_at.is_some() {
         return Err(ApiError::InvalidApiKey);

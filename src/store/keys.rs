@@ -18,6 +18,7 @@ pub struct KeyInsert<'a> {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct KeyOwner {
     pub key_id: String,
+    pub key_hash: String,
     pub key_label: Option<String>,
     pub last4: String,
     pub expires_at: Option<i64>,
@@ -51,7 +52,7 @@ pub async fn revoke(conn: Conn<'_>, id: &str, now: i64) -> sqlx::Result<bool> {
 /// The key with this hash and its organisation. Revocation and expiry are judged by the caller,
 /// so that each gets its own error code.
 pub async fn find_by_hash(conn: Conn<'_>, key_hash: &str) -> sqlx::Result<Option<KeyOwner>> {
-    const SQL: &str = "SELECT k.id AS key_id, k.label AS key_label, k.last4, k.expires_at, \
+    const SQL: &str = "SELECT k.id AS key_id, k.key_hash, k.label AS key_label, k.last4, k.expires_at, \
         k.revoked_at, o.id AS org_id, o.name AS org_name, o.tier, o.write_per_minute, \
         o.read_per_minute \
         FROM api_keys k JOIN organizations o ON o.id = k.org_id WHERE k.key_hash = $1";
