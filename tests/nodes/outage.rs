@@ -150,6 +150,34 @@ async fn a_stopped_database_gives_fast_503s_and_the_node_recovers_by_itself() {
     create().await.assert_status(StatusCode::CREATED);
     health().await.assert_status(StatusCode::OK);
 
+    // Background load through the whole outage: four clients reading and writing back to back.
+    let stop_load = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let load: Vec<_> = (0..4)
+        .map(|i| {
+            let (client, url, key, stop) = (
+                client.clone(),
+                node.url(if i % 2 == 0 { "/v1/me" } else { "/v1/labels" }),
+                org.key.clone(),
+                stop_load.clone(),
+            );
+            tokio::spawn(async move {
+                let mut answers = Vec::new();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let request = if i % 2 == 0 {
+                        client.get(&url)
+                    } else {
+                        client.post(&url).json(&json!({ "name": kirim::ids::ulid() }))
+                    };
+                    let started = Instant::now();
+                    let r = send(request.bearer_auth(&key)).await;
+                    answers.push((r.status, started.elapsed()));
+                }
+                answers
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
     postgres.stop();
     for _ in 0..3 {
         for request in [me(), create()] {
@@ -179,6 +207,21 @@ async fn a_stopped_database_gives_fast_503s_and_the_node_recovers_by_itself() {
         let ok =
             me().await.status == StatusCode::OK && create().await.status == StatusCode::CREATED;
         streak = if ok { streak + 1 } else { 0 };
+    }
+
+    stop_load.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut answers = Vec::new();
+    for task in load {
+        answers.extend(task.await.unwrap());
+    }
+    let unavailable = answers.iter().filter(|(s, _)| *s == StatusCode::SERVICE_UNAVAILABLE).count();
+    assert!(unavailable > 0, "the load saw the outage");
+    for (status, took) in &answers {
+        assert!(
+            status.is_success() || *status == StatusCode::SERVICE_UNAVAILABLE,
+            "under load every answer is a success or a 503, never another error: {status}"
+        );
+        assert!(*took < Duration::from_secs(3), "no request hangs: {took:?}");
     }
 }
 
