@@ -42,12 +42,22 @@ impl Node {
 
     /// With a log filter (`KIRIM_LOG`) of the test's choice; the log is kept in `stderr`.
     pub async fn start_logging(database_url: &str, redis_url: Option<&str>, log: &str) -> Self {
+        Self::start_with(database_url, redis_url, &[("KIRIM_LOG", log)]).await
+    }
+
+    /// With extra environment variables (`KIRIM_LOG`, `KIRIM_LOG_FORMAT`, …).
+    pub async fn start_with(
+        database_url: &str,
+        redis_url: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_kirim"));
         command
             .args(["serve", "--listen", "127.0.0.1:0", "--database-url", database_url])
             .args(["--db-max-connections", "6"])
             .env_remove("KIRIM_REDIS_URL")
-            .env("KIRIM_LOG", log)
+            .env("KIRIM_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);

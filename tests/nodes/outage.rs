@@ -188,6 +188,18 @@ async fn a_stopped_database_gives_fast_503s_and_the_node_recovers_by_itself() {
             assert!(elapsed < Duration::from_secs(3), "fails fast: {elapsed:?}");
         }
     }
+    // A keyed request that failed with a 5xx is not stored: its retry after the outage applies.
+    let keyed = || {
+        send(
+            client
+                .post(node.url("/v1/labels"))
+                .bearer_auth(&org.key)
+                .header("Idempotency-Key", "during-outage")
+                .json(&json!({ "name": "retried" })),
+        )
+    };
+    keyed().await.assert_error(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable");
+
     let started = Instant::now();
     let down = health().await;
     down.assert_error(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable");
@@ -208,6 +220,10 @@ async fn a_stopped_database_gives_fast_503s_and_the_node_recovers_by_itself() {
             me().await.status == StatusCode::OK && create().await.status == StatusCode::CREATED;
         streak = if ok { streak + 1 } else { 0 };
     }
+
+    let retried = keyed().await;
+    retried.assert_status(StatusCode::CREATED);
+    assert_eq!(retried.header("idempotent-replayed"), Some("false"), "the 503 was not stored");
 
     stop_load.store(true, std::sync::atomic::Ordering::Relaxed);
     let mut answers = Vec::new();

@@ -57,3 +57,35 @@ async fn keys_appear_in_no_log_line_error_or_metric() {
         assert!(!bodies.contains(key.as_str()), "an error body contains a key");
     }
 }
+
+/// `KIRIM_LOG_FORMAT=json`: every line is a JSON object, and a request's lines carry its request
+/// id, organisation and route.
+#[tokio::test]
+async fn json_logs_carry_request_id_organisation_and_route() {
+    let app = TestApp::spawn_sqlite().await;
+    let org = app.org().await;
+    let node = Node::start_with(
+        &app.database_url,
+        None,
+        &[("KIRIM_LOG", "info"), ("KIRIM_LOG_FORMAT", "json")],
+    )
+    .await;
+    let path = format!("/v1/{}/contacts", org.phone_number_id);
+    let r = send(reqwest::Client::new().get(node.url(&path)).bearer_auth(&org.key)).await;
+    r.assert_status(StatusCode::OK);
+    let request_id = r.header("x-request-id").unwrap().to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    let log = node.stderr.lock().unwrap().clone();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .collect();
+    let line = lines
+        .iter()
+        .find(|l| l["span"]["request_id"] == request_id.as_str())
+        .unwrap_or_else(|| panic!("a line for {request_id} in {log}"));
+    assert_eq!(line["span"]["org"], org.id.as_str());
+    assert_eq!(line["span"]["route"], "/v1/{phone_number_id}/contacts");
+    assert_eq!(line["status"], 200);
+}
