@@ -27,7 +27,7 @@ pub fn ulid() -> String {
 
     let now = clock::now_ms() as u64;
     let (ms, random) = {
-        let mut last = LAST.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut last = LAST.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if now <= last.0 {
             last.1 = (last.1 + 1) & RANDOM_MASK;
         } else {

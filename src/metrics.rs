@@ -41,7 +41,7 @@ static SKIPPED_TEAM_MISMATCH: AtomicU64 = AtomicU64::new(0);
 
 /// One finished request. `route` is the matched route template, so cardinality stays bounded.
 pub fn request(route: &str, method: &str, status: u16, seconds: f64) {
-    let mut requests = REQUESTS.lock().unwrap_or_else(|p| p.into_inner());
+    let mut requests = REQUESTS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     *requests.counts.entry((route.to_owned(), method.to_owned(), status)).or_default() += 1;
     let histogram = requests.latency.entry(route.to_owned()).or_default();
     histogram.count += 1;
@@ -76,7 +76,7 @@ pub fn bulk_label(outcome: &BulkOutcome) {
 /// The whole exposition; `pool` is the database pool's `(in use, idle)`.
 pub fn render(pool: (u32, u32)) -> String {
     let mut out = String::new();
-    let requests = REQUESTS.lock().unwrap_or_else(|p| p.into_inner());
+    let requests = REQUESTS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
 
     out.push_str("# HELP kirim_http_requests_total Requests by route, method and status.\n");
     out.push_str("# TYPE kirim_http_requests_total counter\n");

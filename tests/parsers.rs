@@ -8,6 +8,8 @@
 #[path = "fuzzgen/mod.rs"]
 mod fuzzgen;
 
+use std::fmt::Write as _;
+
 use axum::extract::FromRequestParts;
 use axum::http::{HeaderMap, HeaderValue, Request, StatusCode};
 use fuzzgen::{Rng, mutate, near, random_json, random_string, replay_hint};
@@ -60,7 +62,7 @@ fn ref_prefixed_id(prefix: &str, s: &str) -> bool {
 }
 
 fn ascii_digit(c: &char) -> bool {
-    ('0'..='9').contains(c)
+    c.is_ascii_digit()
 }
 
 /// `^\+[1-9]\d{6,14}$`, with `\d` the ASCII digits and `$` the very end (no trailing newline).
@@ -136,10 +138,7 @@ fn ref_form_decode(query: &str) -> Vec<(String, String)> {
             let hex = |c: u8| (c as char).to_digit(16);
             match b[i] {
                 b'+' => out.push(b' '),
-                b'%' if i + 2 < b.len() + 0
-                    && hex(b[i + 1]).is_some()
-                    && hex(b[i + 2]).is_some() =>
-                {
+                b'%' if i + 2 < b.len() && hex(b[i + 1]).is_some() && hex(b[i + 2]).is_some() => {
                     out.push((hex(b[i + 1]).unwrap() * 16 + hex(b[i + 2]).unwrap()) as u8);
                     i += 2;
                 }
@@ -178,7 +177,7 @@ fn id_property<T>(
     let candidates = [
         near(rng, &valid, 30),
         format!("{other_prefix}_{}", &valid[valid.len() - 26..]),
-        format!("{prefix}_{}", fuzzgen::mutate(rng, &ids::ulid())),
+        format!("{prefix}_{}", mutate(rng, &ids::ulid())),
         format!(
             "{prefix}_{}",
             (0..rng.range(24, 28))
@@ -199,11 +198,11 @@ fn id_property<T>(
 #[test]
 fn prefixed_ids_agree_with_the_contract_regex_and_round_trip() {
     check("ids", |rng, hint| {
-        id_property(rng, hint, "ctc", ContactId::generate, ContactId::parse, |i| i.to_string());
-        id_property(rng, hint, "lbl", LabelId::generate, LabelId::parse, |i| i.to_string());
-        id_property(rng, hint, "org", OrgId::generate, OrgId::parse, |i| i.to_string());
+        id_property(rng, hint, "ctc", ContactId::generate, ContactId::parse, ToString::to_string);
+        id_property(rng, hint, "lbl", LabelId::generate, LabelId::parse, ToString::to_string);
+        id_property(rng, hint, "org", OrgId::generate, OrgId::parse, ToString::to_string);
         id_property(rng, hint, "key", KeyId::generate, KeyId::parse, |i| i.as_str().to_owned());
-        id_property(rng, hint, "req", RequestId::generate, RequestId::parse, |i| i.to_string());
+        id_property(rng, hint, "req", RequestId::generate, RequestId::parse, ToString::to_string);
     });
 }
 
@@ -265,7 +264,7 @@ fn phone_number_ids_agree_with_their_regex() {
         match validate::phone_number_id(&s) {
             Ok(p) => assert!(expected && p == s),
             Err(e) => {
-                assert_client_error(&e, "invalid_phone_number", Some("phone_number_id"), &hint())
+                assert_client_error(&e, "invalid_phone_number", Some("phone_number_id"), &hint());
             }
         }
     });
@@ -441,10 +440,10 @@ fn json_object_accessors_type_check_every_field() {
             match (body.required_str(name), value) {
                 (Ok(s), Some(Value::String(v))) => assert_eq!(s, v),
                 (Err(e), None | Some(Value::Null)) => {
-                    assert_client_error(&e, "missing_required_field", Some(name), &hint())
+                    assert_client_error(&e, "missing_required_field", Some(name), &hint());
                 }
                 (Err(e), Some(v)) if !v.is_string() => {
-                    assert_client_error(&e, "invalid_field_value", Some(name), &hint())
+                    assert_client_error(&e, "invalid_field_value", Some(name), &hint());
                 }
                 (got, v) => panic!("required_str({name}) = {got:?} for {v:?} {}", hint()),
             }
@@ -452,7 +451,7 @@ fn json_object_accessors_type_check_every_field() {
                 (Ok(None), None | Some(Value::Null)) => {}
                 (Ok(Some(s)), Some(Value::String(v))) => assert_eq!(s, v),
                 (Err(e), Some(v)) if !v.is_string() && !v.is_null() => {
-                    assert_client_error(&e, "invalid_field_value", Some(name), &hint())
+                    assert_client_error(&e, "invalid_field_value", Some(name), &hint());
                 }
                 (got, v) => panic!("optional_str({name}) = {got:?} for {v:?} {}", hint()),
             }
@@ -460,7 +459,7 @@ fn json_object_accessors_type_check_every_field() {
                 (Ok(Patch::Absent), None) | (Ok(Patch::Null), Some(Value::Null)) => {}
                 (Ok(Patch::Value(s)), Some(Value::String(v))) => assert_eq!(s, v),
                 (Err(e), Some(v)) if !v.is_string() && !v.is_null() => {
-                    assert_client_error(&e, "invalid_field_value", Some(name), &hint())
+                    assert_client_error(&e, "invalid_field_value", Some(name), &hint());
                 }
                 (got, v) => panic!("patch_str({name}) = {got:?} for {v:?} {}", hint()),
             }
@@ -520,8 +519,13 @@ fn encode_loosely(rng: &mut Rng, s: &str) -> String {
     for b in s.bytes() {
         match rng.below(10) {
             0 if b.is_ascii_alphanumeric() || b"-._~%+=&".contains(&b) => out.push(b as char),
-            1 => out.push_str(*rng.pick(&["%", "%G0", "%f", "%FF", "%00", "%2", "+", "%C3%28"])),
-            _ => out.push_str(&format!("%{b:02X}")),
+            1 => {
+                let piece: &&str = rng.pick(&["%", "%G0", "%f", "%FF", "%00", "%2", "+", "%C3%28"]);
+                out.push_str(piece);
+            }
+            _ => {
+                let _ = write!(out, "%{b:02X}");
+            }
         }
     }
     out

@@ -202,7 +202,7 @@ async fn new_label(db: &Db, seeded: &seed::Seeded, name: &str) -> String {
 fn window(seeded: &seed::Seeded, worker: usize, i: u64) -> (&[String], Operation) {
     let span = (seeded.contacts.len() - IDS_PER_CALL) as u64;
     let start = (mix(worker as u64, i / 2) % (span + 1)) as usize;
-    let op = if i % 2 == 0 { Operation::Attach } else { Operation::Detach };
+    let op = if i.is_multiple_of(2) { Operation::Attach } else { Operation::Detach };
     (&seeded.contacts[start..start + IDS_PER_CALL], op)
 }
 

@@ -94,6 +94,6 @@ pub async fn contacts_up_to(db: &Db, seeded: &mut Seeded, total: usize) {
 /// live PostgreSQL: without them a freshly loaded table is planned as if nearly empty.
 pub async fn analyze(db: &Db) {
     let mut conn = db.acquire().await.unwrap();
-    kirim::store::on_conn!(conn.conn(), c => sqlx::query("ANALYZE").execute(c).await.map(|_| ()))
+    kirim::store::on_conn!(conn.conn(), |c| sqlx::query("ANALYZE").execute(c).await.map(|_| ()))
         .expect("ANALYZE");
 }

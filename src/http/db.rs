@@ -20,11 +20,11 @@ impl TxSlot {
     }
 
     pub fn take(&self) -> Option<Tx> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
     }
 
     fn put(&self, tx: Tx) {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(tx);
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(tx);
     }
 }
 
@@ -64,7 +64,7 @@ impl ReadConn {
     }
 
     fn take(&self) -> Option<PooledConn> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
     }
 }
 

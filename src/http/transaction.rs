@@ -126,7 +126,7 @@ pub fn fingerprint(parts: &Parts, body: &[u8]) -> String {
     hex(&hash.finalize())
 }
 
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, reason = "the request's parts, taken apart once by the caller")]
 async fn idempotent(
     state: &AppState,
     mut tx: Tx,

@@ -71,7 +71,7 @@ pub fn refill(tokens: f64, then_ms: i64, now_ms: i64, capacity: i64) -> f64 {
 }
 
 /// Where the buckets live. One per process, behind an `Arc`: the variants' sizes do not matter.
-#[allow(clippy::large_enum_variant)]
+#[allow(clippy::large_enum_variant, reason = "one instance per process, behind an Arc")]
 pub enum Limiter {
     Local(local::LocalBuckets),
     Redis(redis::RedisBuckets),

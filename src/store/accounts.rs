@@ -18,10 +18,17 @@ pub async fn insert(conn: Conn<'_>, a: &AccountRow) -> sqlx::Result<()> {
     const SQL: &str = "INSERT INTO accounts \
         (phone_number_id, org_id, team_id, phone_number, name, status, created_at) \
         VALUES ($1, $2, $3, $4, $5, $6, $7)";
-    on_conn!(conn, c => sqlx::query(SQL)
-        .bind(&a.phone_number_id).bind(&a.org_id).bind(&a.team_id).bind(&a.phone_number)
-        .bind(&a.name).bind(&a.status).bind(a.created_at)
-        .execute(c).await.map(|r| r.rows_affected()))?;
+    on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(&a.phone_number_id)
+        .bind(&a.org_id)
+        .bind(&a.team_id)
+        .bind(&a.phone_number)
+        .bind(&a.name)
+        .bind(&a.status)
+        .bind(a.created_at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -33,7 +40,11 @@ pub async fn get(
 ) -> sqlx::Result<Option<AccountRow>> {
     const SQL: &str = "SELECT phone_number_id, org_id, team_id, phone_number, name, status, \
         created_at FROM accounts WHERE org_id = $1 AND phone_number_id = $2";
-    on_conn!(conn, c => sqlx::query_as(SQL).bind(org.as_str()).bind(phone_number_id).fetch_optional(c).await)
+    on_conn!(conn, |c| sqlx::query_as(SQL)
+        .bind(org.as_str())
+        .bind(phone_number_id)
+        .fetch_optional(c)
+        .await)
 }
 
 pub async fn list(
@@ -44,5 +55,9 @@ pub async fn list(
     const SQL: &str = "SELECT phone_number_id, org_id, team_id, phone_number, name, status, \
         created_at FROM accounts WHERE org_id = $1 AND ($2 = 0 OR status = 'connected') \
         ORDER BY created_at DESC, phone_number_id DESC";
-    on_conn!(conn, c => sqlx::query_as(SQL).bind(org.as_str()).bind(i64::from(only_connected)).fetch_all(c).await)
+    on_conn!(conn, |c| sqlx::query_as(SQL)
+        .bind(org.as_str())
+        .bind(i64::from(only_connected))
+        .fetch_all(c)
+        .await)
 }

@@ -48,11 +48,21 @@ pub async fn insert(
     const SQL: &str = "INSERT INTO contacts (id, org_id, account_id, team_id, phone_number, name, \
         email, name_lc, email_lc, metadata, created_at, updated_at) \
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)";
-    on_conn!(conn, c => sqlx::query(SQL)
-        .bind(id.as_str()).bind(org.as_str()).bind(account).bind(&f.team_id)
-        .bind(&f.phone_number).bind(&f.name).bind(&f.email)
-        .bind(lower(&f.name)).bind(lower(&f.email)).bind(&f.metadata).bind(now)
-        .execute(c).await.map(|r| r.rows_affected()))?;
+    on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(id.as_str())
+        .bind(org.as_str())
+        .bind(account)
+        .bind(&f.team_id)
+        .bind(&f.phone_number)
+        .bind(&f.name)
+        .bind(&f.email)
+        .bind(lower(&f.name))
+        .bind(lower(&f.email))
+        .bind(&f.metadata)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -64,9 +74,12 @@ pub async fn get(
 ) -> sqlx::Result<Option<ContactRow>> {
     const SQL: &str = "SELECT id, team_id, phone_number, name, email, metadata, created_at, \
         updated_at FROM contacts WHERE org_id = $1 AND account_id = $2 AND id = $3";
-    on_conn!(conn, c => sqlx::query_as(SQL)
-        .bind(org.as_str()).bind(account).bind(id.as_str())
-        .fetch_optional(c).await)
+    on_conn!(conn, |c| sqlx::query_as(SQL)
+        .bind(org.as_str())
+        .bind(account)
+        .bind(id.as_str())
+        .fetch_optional(c)
+        .await)
 }
 
 /// A contact and its account's phone number, when both are the caller's: the one query a
@@ -88,9 +101,12 @@ pub async fn get_in_account(
         c.created_at, c.updated_at, a.phone_number AS account_phone_number \
         FROM contacts c JOIN accounts a ON a.phone_number_id = c.account_id \
         WHERE c.org_id = $1 AND c.account_id = $2 AND c.id = $3 AND a.org_id = $1";
-    on_conn!(conn, c => sqlx::query_as(SQL)
-        .bind(org.as_str()).bind(account).bind(id.as_str())
-        .fetch_optional(c).await)
+    on_conn!(conn, |c| sqlx::query_as(SQL)
+        .bind(org.as_str())
+        .bind(account)
+        .bind(id.as_str())
+        .fetch_optional(c)
+        .await)
 }
 
 pub async fn update(
@@ -104,11 +120,20 @@ pub async fn update(
     const SQL: &str = "UPDATE contacts SET team_id = $4, name = $5, email = $6, name_lc = $7, \
         email_lc = $8, metadata = $9, updated_at = $10 \
         WHERE org_id = $1 AND account_id = $2 AND id = $3";
-    on_conn!(conn, c => sqlx::query(SQL)
-        .bind(org.as_str()).bind(account).bind(id.as_str()).bind(&f.team_id)
-        .bind(&f.name).bind(&f.email).bind(lower(&f.name)).bind(lower(&f.email))
-        .bind(&f.metadata).bind(now)
-        .execute(c).await.map(|r| r.rows_affected()))?;
+    on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(org.as_str())
+        .bind(account)
+        .bind(id.as_str())
+        .bind(&f.team_id)
+        .bind(&f.name)
+        .bind(&f.email)
+        .bind(lower(&f.name))
+        .bind(lower(&f.email))
+        .bind(&f.metadata)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -120,9 +145,13 @@ pub async fn delete(
     id: &ContactId,
 ) -> sqlx::Result<bool> {
     const SQL: &str = "DELETE FROM contacts WHERE org_id = $1 AND account_id = $2 AND id = $3";
-    let done = on_conn!(conn, c => sqlx::query(SQL)
-        .bind(org.as_str()).bind(account).bind(id.as_str())
-        .execute(c).await.map(|r| r.rows_affected()))?;
+    let done = on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(org.as_str())
+        .bind(account)
+        .bind(id.as_str())
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(done == 1)
 }
 
@@ -137,7 +166,7 @@ pub async fn list(
     filter: &ContactFilter<'_>,
     limit: i64,
 ) -> sqlx::Result<Vec<ContactRow>> {
-    on_conn!(conn, c => {
+    on_conn!(conn, |c| {
         let mut q = QueryBuilder::new(
             "SELECT c.id, c.team_id, c.phone_number, c.name, c.email, c.metadata, c.created_at, \
              c.updated_at FROM ",
@@ -179,16 +208,24 @@ pub async fn insert_many(
     rows: &[(ContactId, ContactFields)],
     now: i64,
 ) -> sqlx::Result<()> {
-    on_conn!(conn, c => {
+    on_conn!(conn, |c| {
         let mut q = QueryBuilder::new(
             "INSERT INTO contacts (id, org_id, account_id, team_id, phone_number, name, email, \
              name_lc, email_lc, metadata, created_at, updated_at) ",
         );
         q.push_values(rows, |mut b, (id, f)| {
-            b.push_bind(id.as_str()).push_bind(org.as_str()).push_bind(account)
-                .push_bind(&f.team_id).push_bind(&f.phone_number).push_bind(&f.name)
-                .push_bind(&f.email).push_bind(lower(&f.name)).push_bind(lower(&f.email))
-                .push_bind(&f.metadata).push_bind(now).push_bind(now);
+            b.push_bind(id.as_str())
+                .push_bind(org.as_str())
+                .push_bind(account)
+                .push_bind(&f.team_id)
+                .push_bind(&f.phone_number)
+                .push_bind(&f.name)
+                .push_bind(&f.email)
+                .push_bind(lower(&f.name))
+                .push_bind(lower(&f.email))
+                .push_bind(&f.metadata)
+                .push_bind(now)
+                .push_bind(now);
         });
         q.build().execute(c).await.map(|r| r.rows_affected())
     })?;

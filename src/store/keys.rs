@@ -34,10 +34,18 @@ pub async fn insert(conn: Conn<'_>, key: &KeyInsert<'_>) -> sqlx::Result<()> {
     const SQL: &str = "INSERT INTO api_keys \
         (id, org_id, label, key_hash, prefix, last4, expires_at, created_at) \
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-    on_conn!(conn, c => sqlx::query(SQL)
-        .bind(key.id).bind(key.org_id).bind(key.label).bind(key.key_hash)
-        .bind(key.prefix).bind(key.last4).bind(key.expires_at).bind(key.created_at)
-        .execute(c).await.map(|r| r.rows_affected()))?;
+    on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(key.id)
+        .bind(key.org_id)
+        .bind(key.label)
+        .bind(key.key_hash)
+        .bind(key.prefix)
+        .bind(key.last4)
+        .bind(key.expires_at)
+        .bind(key.created_at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -45,7 +53,12 @@ pub async fn insert(conn: Conn<'_>, key: &KeyInsert<'_>) -> sqlx::Result<()> {
 /// first revocation time.
 pub async fn revoke(conn: Conn<'_>, id: &str, now: i64) -> sqlx::Result<bool> {
     const SQL: &str = "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1";
-    let done = on_conn!(conn, c => sqlx::query(SQL).bind(id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    let done = on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(id)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(done == 1)
 }
 
@@ -56,5 +69,5 @@ pub async fn find_by_hash(conn: Conn<'_>, key_hash: &str) -> sqlx::Result<Option
         k.revoked_at, o.id AS org_id, o.name AS org_name, o.tier, o.write_per_minute, \
         o.read_per_minute \
         FROM api_keys k JOIN organizations o ON o.id = k.org_id WHERE k.key_hash = $1";
-    on_conn!(conn, c => sqlx::query_as(SQL).bind(key_hash).fetch_optional(c).await)
+    on_conn!(conn, |c| sqlx::query_as(SQL).bind(key_hash).fetch_optional(c).await)
 }

@@ -158,14 +158,25 @@ pub async fn attach(
 ) -> sqlx::Result<()> {
     const SQL: &str = "INSERT INTO contact_labels (label_id, contact_id, created_at) \
         VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
-    on_conn!(conn, c => sqlx::query(SQL).bind(label.as_str()).bind(contact.as_str()).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(label.as_str())
+        .bind(contact.as_str())
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 /// Unlinks one contact from a label; unlinking an absent link is a no-op.
 pub async fn detach(conn: Conn<'_>, label: &LabelId, contact: &ContactId) -> sqlx::Result<()> {
     const SQL: &str = "DELETE FROM contact_labels WHERE label_id = $1 AND contact_id = $2";
-    on_conn!(conn, c => sqlx::query(SQL).bind(label.as_str()).bind(contact.as_str()).execute(c).await.map(|r| r.rows_affected()))?;
+    on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(label.as_str())
+        .bind(contact.as_str())
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -178,5 +189,9 @@ pub async fn labels_of(
     const SQL: &str = "SELECT l.id, l.team_id, l.name, l.color, l.created_at, l.updated_at \
         FROM contact_labels cl JOIN labels l ON l.id = cl.label_id \
         WHERE l.org_id = $1 AND cl.contact_id = $2 ORDER BY l.id DESC";
-    on_conn!(conn, c => sqlx::query_as(SQL).bind(org.as_str()).bind(contact.as_str()).fetch_all(c).await)
+    on_conn!(conn, |c| sqlx::query_as(SQL)
+        .bind(org.as_str())
+        .bind(contact.as_str())
+        .fetch_all(c)
+        .await)
 }

@@ -28,10 +28,11 @@ use crate::error::ApiError;
 
 /// Runs `$body` with `$c` bound to the backend's `&mut Connection`; the body is compiled once per
 /// backend, so the same SQL text serves both. Both arms must yield one type, so `execute`
-/// results are reduced to `rows_affected()`.
+/// results are reduced to `rows_affected()`. Written `on_conn!(conn, |c| body)`, a closure's
+/// shape, so that rustfmt formats the call sites like any other expression.
 #[macro_export]
 macro_rules! on_conn {
-    ($conn:expr, $c:ident => $body:expr) => {
+    ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {
             $crate::store::Conn::Sqlite($c) => $body,
             $crate::store::Conn::Postgres($c) => $body,

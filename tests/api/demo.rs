@@ -17,8 +17,11 @@ async fn the_demo_seed_serves_the_documented_bulk_label_call_and_seeds_only_once
 
     // The seeder prints its key once; an operator's second key reads the same organisation.
     let mut pooled = app.db.acquire().await.unwrap();
-    let org: String = kirim::store::on_conn!(pooled.conn(), c =>
-        sqlx::query_scalar("SELECT id FROM organizations").fetch_one(c).await)
+    let org: String = kirim::store::on_conn!(pooled.conn(), |c| sqlx::query_scalar(
+        "SELECT id FROM organizations"
+    )
+    .fetch_one(c)
+    .await)
     .unwrap();
     drop(pooled);
     let (key, _) = admin::create_key(&app.db, &org, None, None).await.unwrap();

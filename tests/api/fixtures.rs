@@ -2,7 +2,10 @@
 //! in one statement), labels in a named team, database reads that check effects without going
 //! through the API under test, and checks of the wire shapes of API.md §1 and §4.
 
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "shared by the suite's modules; not every helper is used by every build"
+)]
 
 use kirim::ids::{ContactId, OrgId};
 use kirim::store::contacts::ContactFields;
@@ -80,18 +83,23 @@ impl TestApp {
     /// The label ids linked to `contact`, read straight from the database.
     pub async fn links_of_contact(&self, contact: &str) -> Vec<String> {
         let mut pooled = self.db.acquire().await.unwrap();
-        kirim::store::on_conn!(pooled.conn(), c => sqlx::query_scalar(
-            "SELECT label_id FROM contact_labels WHERE contact_id = $1 ORDER BY label_id")
-            .bind(contact).fetch_all(c).await)
+        kirim::store::on_conn!(pooled.conn(), |c| sqlx::query_scalar(
+            "SELECT label_id FROM contact_labels WHERE contact_id = $1 ORDER BY label_id"
+        )
+        .bind(contact)
+        .fetch_all(c)
+        .await)
         .unwrap()
     }
 
     /// Every row of the link table, as `(label_id, contact_id)`, sorted.
     pub async fn all_links(&self) -> Vec<(String, String)> {
         let mut pooled = self.db.acquire().await.unwrap();
-        kirim::store::on_conn!(pooled.conn(), c => sqlx::query_as(
-            "SELECT label_id, contact_id FROM contact_labels ORDER BY label_id, contact_id")
-            .fetch_all(c).await)
+        kirim::store::on_conn!(pooled.conn(), |c| sqlx::query_as(
+            "SELECT label_id, contact_id FROM contact_labels ORDER BY label_id, contact_id"
+        )
+        .fetch_all(c)
+        .await)
         .unwrap()
     }
 
@@ -99,8 +107,9 @@ impl TestApp {
     pub async fn count_rows(&self, table: &'static str) -> i64 {
         let mut pooled = self.db.acquire().await.unwrap();
         let sql = format!("SELECT count(*) FROM {table}");
-        kirim::store::on_conn!(pooled.conn(), c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .fetch_one(c).await)
+        kirim::store::on_conn!(pooled.conn(), |c| sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(c)
+            .await)
         .unwrap()
     }
 

@@ -5,7 +5,10 @@
 //! database and drops it when done. Each test also makes its own organisations, so tests run in
 //! parallel and prove tenant isolation as they go.
 
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "shared by the suite's modules; not every helper is used by every build"
+)]
 
 use std::time::Duration;
 
@@ -191,9 +194,12 @@ impl TestApp {
     /// Number of links of `label`, read straight from the database.
     pub async fn links_of_label(&self, label: &str) -> Vec<String> {
         let mut pooled = self.db.acquire().await.unwrap();
-        kirim::store::on_conn!(pooled.conn(), c => sqlx::query_scalar(
-            "SELECT contact_id FROM contact_labels WHERE label_id = $1 ORDER BY contact_id")
-            .bind(label).fetch_all(c).await)
+        kirim::store::on_conn!(pooled.conn(), |c| sqlx::query_scalar(
+            "SELECT contact_id FROM contact_labels WHERE label_id = $1 ORDER BY contact_id"
+        )
+        .bind(label)
+        .fetch_all(c)
+        .await)
         .unwrap()
     }
 }
