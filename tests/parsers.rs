@@ -14,12 +14,14 @@ use axum::extract::FromRequestParts;
 use axum::http::{HeaderMap, HeaderValue, Request, StatusCode};
 use fuzzgen::{Rng, mutate, near, random_json, random_string, replay_hint};
 use kirim::clock;
+use kirim::cursor::CursorKey;
+use kirim::enums::Color;
 use kirim::error::ApiError;
 use kirim::http::body::{JsonObject, Patch, parse_object};
-use kirim::http::page::{CursorKey, PageRequest};
+use kirim::http::page::PageRequest;
 use kirim::http::query::QueryParams;
 use kirim::http::transaction::{fingerprint, idempotency_key};
-use kirim::ids::{self, ContactId, KeyId, LabelId, OrgId, RequestId};
+use kirim::ids::{self, ContactId, KeyId, LabelId, OrgId, PhoneNumberId, RequestId, TeamId};
 use kirim::store::contacts::escape_like;
 use kirim::validate;
 use serde_json::{Map, Value, json};
@@ -209,12 +211,13 @@ fn prefixed_ids_agree_with_the_contract_regex_and_round_trip() {
 #[test]
 fn team_ids_and_api_keys_agree_with_their_shapes() {
     check("team-and-key", |rng, hint| {
-        let team = ids::new_team_id();
-        assert!(ids::is_team_id(&team) && validate::team_id(&team).is_ok(), "{team} {}", hint());
+        let team = TeamId::generate().to_string();
+        assert!(TeamId::parse(&team).is_some(), "{team} {}", hint());
+        assert!(validate::team_id(&team).is_ok(), "{team} {}", hint());
         let s = near(rng, &team, 12);
-        assert_eq!(ids::is_team_id(&s), ref_team_id(&s), "team {s:?} {}", hint());
+        assert_eq!(TeamId::parse(&s).is_some(), ref_team_id(&s), "team {s:?} {}", hint());
         match validate::team_id(&s) {
-            Ok(t) => assert_eq!(t, s),
+            Ok(t) => assert_eq!(t.as_str(), s),
             Err(e) => assert_client_error(&e, "invalid_field_value", Some("team_id"), &hint()),
         }
 
@@ -257,12 +260,12 @@ fn phone_number_ids_agree_with_their_regex() {
     check("phone-number-id", |rng, hint| {
         let n = rng.range(6, 20);
         let valid: String = (0..n).map(|_| char::from(b'0' + rng.below(10) as u8)).collect();
-        assert!(validate::is_phone_number_id(&valid), "{valid} {}", hint());
+        assert!(PhoneNumberId::parse(&valid).is_some(), "{valid} {}", hint());
         let s = near(rng, &valid, 20);
         let expected = ref_phone_number_id(&s);
-        assert_eq!(validate::is_phone_number_id(&s), expected, "{s:?} {}", hint());
+        assert_eq!(PhoneNumberId::parse(&s).is_some(), expected, "{s:?} {}", hint());
         match validate::phone_number_id(&s) {
-            Ok(p) => assert!(expected && p == s),
+            Ok(p) => assert!(expected && p.as_str() == s),
             Err(e) => {
                 assert_client_error(&e, "invalid_phone_number", Some("phone_number_id"), &hint());
             }
@@ -338,12 +341,13 @@ fn names_label_names_and_colours_follow_their_limits() {
             }
         }
 
-        let base = *rng.pick(&validate::COLORS);
+        let base = rng.pick(Color::ALL).as_str();
         let colour = near(rng, base, 8);
+        let known = Color::names().contains(&colour.as_str());
         match validate::color(&colour) {
-            Ok(c) => assert!(validate::COLORS.contains(&c) && c == colour),
+            Ok(c) => assert!(known && c.as_str() == colour),
             Err(e) => {
-                assert!(!validate::COLORS.contains(&colour.as_str()), "{colour:?} {}", hint());
+                assert!(!known, "{colour:?} {}", hint());
                 assert_client_error(&e, "invalid_field_value", Some("color"), &hint());
             }
         }

@@ -4,11 +4,17 @@
 use std::sync::{Arc, Mutex};
 
 use axum::extract::FromRequestParts;
+use axum::http::Method;
 use axum::http::request::Parts;
 
 use crate::error::{ApiError, Result};
 use crate::state::AppState;
 use crate::store::{Conn, PooledConn, Tx};
+
+/// Writes run in the request's transaction; everything else reads from the pool.
+pub fn is_write(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
 
 /// Where the request's transaction waits while the handler is not holding it.
 #[derive(Clone)]

@@ -32,7 +32,7 @@ pub async fn claim(
         status_code = 0, response_body = '', request_id = '', created_at = excluded.created_at \
         WHERE idempotency_keys.created_at < $5";
     let claimed = on_conn!(conn, |c| sqlx::query(SQL)
-        .bind(org.as_str())
+        .bind(org)
         .bind(key)
         .bind(fingerprint)
         .bind(now)
@@ -46,7 +46,7 @@ pub async fn claim(
 pub async fn get(conn: Conn<'_>, org: &OrgId, key: &str) -> sqlx::Result<Option<StoredResponse>> {
     const SQL: &str = "SELECT fingerprint, status_code, response_body, request_id \
         FROM idempotency_keys WHERE org_id = $1 AND idempotency_key = $2";
-    on_conn!(conn, |c| sqlx::query_as(SQL).bind(org.as_str()).bind(key).fetch_optional(c).await)
+    on_conn!(conn, |c| sqlx::query_as(SQL).bind(org).bind(key).fetch_optional(c).await)
 }
 
 /// Completes a claimed record with the response it will replay.
@@ -61,7 +61,7 @@ pub async fn complete(
     const SQL: &str = "UPDATE idempotency_keys SET status_code = $3, response_body = $4, \
         request_id = $5 WHERE org_id = $1 AND idempotency_key = $2";
     on_conn!(conn, |c| sqlx::query(SQL)
-        .bind(org.as_str())
+        .bind(org)
         .bind(key)
         .bind(i32::from(status))
         .bind(body)

@@ -1,14 +1,15 @@
 //! Labels: team-scoped, names unique per team case-insensitively (by `name_key`).
 
 use super::{Conn, on_conn};
-use crate::ids::{LabelId, OrgId};
+use crate::enums::Color;
+use crate::ids::{LabelId, OrgId, TeamId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LabelRow {
-    pub id: String,
-    pub team_id: String,
+    pub id: LabelId,
+    pub team_id: TeamId,
     pub name: String,
-    pub color: String,
+    pub color: Color,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -24,11 +25,11 @@ pub async fn insert(conn: Conn<'_>, org: &OrgId, label: &LabelRow) -> sqlx::Resu
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
     on_conn!(conn, |c| sqlx::query(SQL)
         .bind(&label.id)
-        .bind(org.as_str())
+        .bind(org)
         .bind(&label.team_id)
         .bind(&label.name)
         .bind(name_key(&label.name))
-        .bind(&label.color)
+        .bind(label.color)
         .bind(label.created_at)
         .bind(label.updated_at)
         .execute(c)
@@ -40,22 +41,18 @@ pub async fn insert(conn: Conn<'_>, org: &OrgId, label: &LabelRow) -> sqlx::Resu
 pub async fn get(conn: Conn<'_>, org: &OrgId, id: &LabelId) -> sqlx::Result<Option<LabelRow>> {
     const SQL: &str = "SELECT id, team_id, name, color, created_at, updated_at FROM labels \
         WHERE org_id = $1 AND id = $2";
-    on_conn!(conn, |c| sqlx::query_as(SQL)
-        .bind(org.as_str())
-        .bind(id.as_str())
-        .fetch_optional(c)
-        .await)
+    on_conn!(conn, |c| sqlx::query_as(SQL).bind(org).bind(id).fetch_optional(c).await)
 }
 
 pub async fn update(conn: Conn<'_>, org: &OrgId, label: &LabelRow) -> sqlx::Result<()> {
     const SQL: &str = "UPDATE labels SET name = $3, name_key = $4, color = $5, updated_at = $6 \
         WHERE org_id = $1 AND id = $2";
     on_conn!(conn, |c| sqlx::query(SQL)
-        .bind(org.as_str())
+        .bind(org)
         .bind(&label.id)
         .bind(&label.name)
         .bind(name_key(&label.name))
-        .bind(&label.color)
+        .bind(label.color)
         .bind(label.updated_at)
         .execute(c)
         .await
@@ -67,8 +64,8 @@ pub async fn update(conn: Conn<'_>, org: &OrgId, label: &LabelRow) -> sqlx::Resu
 pub async fn delete(conn: Conn<'_>, org: &OrgId, id: &LabelId) -> sqlx::Result<bool> {
     const SQL: &str = "DELETE FROM labels WHERE org_id = $1 AND id = $2";
     let done = on_conn!(conn, |c| sqlx::query(SQL)
-        .bind(org.as_str())
-        .bind(id.as_str())
+        .bind(org)
+        .bind(id)
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
@@ -79,8 +76,8 @@ pub async fn delete(conn: Conn<'_>, org: &OrgId, id: &LabelId) -> sqlx::Result<b
 pub async fn list(
     conn: Conn<'_>,
     org: &OrgId,
-    team: Option<&str>,
-    after: Option<&str>,
+    team: Option<&TeamId>,
+    after: Option<&LabelId>,
     limit: i64,
 ) -> sqlx::Result<Vec<LabelRow>> {
     // A NULL filter matches everything; both are cheap checks on an (org_id, id) range walk.
@@ -88,7 +85,7 @@ pub async fn list(
         WHERE org_id = $1 AND ($2 IS NULL OR team_id = $2) AND ($3 IS NULL OR id < $3) \
         ORDER BY id DESC LIMIT $4";
     on_conn!(conn, |c| sqlx::query_as(SQL)
-        .bind(org.as_str())
+        .bind(org)
         .bind(team)
         .bind(after)
         .bind(limit + 1)

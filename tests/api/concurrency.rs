@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use kirim::cli::admin::Tier;
+use kirim::enums::Tier;
 use reqwest::StatusCode;
 use serde_json::json;
 

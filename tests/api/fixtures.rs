@@ -7,7 +7,7 @@
     reason = "shared by the suite's modules; not every helper is used by every build"
 )]
 
-use kirim::ids::{ContactId, OrgId};
+use kirim::ids::{ContactId, OrgId, PhoneNumberId, TeamId};
 use kirim::store::contacts::ContactFields;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -32,7 +32,7 @@ impl TestApp {
         let rows: Vec<(ContactId, ContactFields)> = (0..n)
             .map(|i| {
                 let fields = ContactFields {
-                    team_id: team.to_owned(),
+                    team_id: TeamId::parse(team).expect("a team id"),
                     phone_number: unique_phone(),
                     name: Some(format!("Bulk Contact {i}")),
                     email: None,
@@ -41,7 +41,8 @@ impl TestApp {
                 (ContactId::generate(), fields)
             })
             .collect();
-        let org = OrgId::from_trusted(org.to_owned());
+        let org = OrgId::parse(org).expect("an organisation id");
+        let account = &PhoneNumberId::parse(account).expect("a phone number id");
         let mut tx = self.db.begin().await.unwrap();
         for chunk in rows.chunks(1000) {
             kirim::store::contacts::insert_many(

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use kirim::cli::admin::Tier;
+use kirim::enums::Tier;
 use reqwest::StatusCode;
 use serde_json::json;
 

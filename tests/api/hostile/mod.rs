@@ -10,7 +10,7 @@ mod fuzzgen;
 mod search;
 
 use fuzzgen::{Rng, near, random_string, replay_hint};
-use kirim::cli::admin::Tier;
+use kirim::enums::Tier;
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
