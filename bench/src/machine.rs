@@ -24,7 +24,7 @@ pub async fn describe(db: &Db) -> Value {
         .and_then(|k| k.parse::<f64>().ok())
         .map_or(0.0, |k| k / 1024.0 / 1024.0);
     let mut conn = db.acquire().await.expect("a connection");
-    let database: String = on_conn!(conn.conn(), c => match db.backend() {
+    let database: String = on_conn!(conn.conn(), |c| match db.backend() {
         "sqlite" => sqlx::query_scalar("SELECT 'SQLite ' || sqlite_version()").fetch_one(c).await,
         _ => sqlx::query_scalar("SELECT 'PostgreSQL ' || current_setting('server_version')")
             .fetch_one(c).await,

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use kirim::cli::admin::{self, Tier};
+use kirim::admin::{self, NewOrg};
+use kirim::enums::Tier;
 use reqwest::StatusCode;
 
 use crate::node::Node;
@@ -39,13 +40,16 @@ async fn revoke_with_the_cli(database_url: &str, key_id: &str) {
 }
 
 async fn race_revocations(app: &TestApp, nodes: &[Node]) {
-    let (org, _) = admin::create_org(&app.db, "Race", Tier::Enterprise, Some(1_000_000), Some(1_000_000))
-        .await
-        .unwrap();
-    let org_id = org["id"].as_str().unwrap();
+    let unlimited = NewOrg {
+        write_per_minute: Some(1_000_000),
+        read_per_minute: Some(1_000_000),
+        ..NewOrg::new("Race", Tier::Enterprise)
+    };
+    let org = admin::create_org(&app.db, unlimited).await.unwrap();
+    let org_id = org.id.to_string();
     for round in 0..ROUNDS {
-        let (key, _) = admin::create_key(&app.db, org_id, Some("race"), None).await.unwrap();
-        let (secret, key_id) = (key["key"].as_str().unwrap(), key["id"].as_str().unwrap());
+        let key = admin::create_key(&app.db, &org_id, Some("race"), None).await.unwrap();
+        let (secret, key_id) = (key.key.as_str(), key.id.to_string());
         for node in nodes {
             let r = app.client.get(node.url("/v1/me")).bearer_auth(secret).send().await.unwrap();
             assert_eq!(r.status(), StatusCode::OK, "round {round}: the key works before");
@@ -60,7 +64,7 @@ async fn race_revocations(app: &TestApp, nodes: &[Node]) {
             .collect();
         // Revoked at a varying point of both nodes' load.
         tokio::time::sleep(Duration::from_millis(5 + (round % 7) as u64 * 3)).await;
-        revoke_with_the_cli(&app.database_url, key_id).await;
+        revoke_with_the_cli(&app.database_url, &key_id).await;
         let returned = Instant::now();
         for node in nodes {
             let r = app.client.get(node.url("/v1/me")).bearer_auth(secret).send().await.unwrap();
