@@ -20,11 +20,10 @@ fn wrk_script() -> PathBuf {
 }
 
 async fn run(program: &str, args: &[String]) -> Output {
-    let output = Command::new(program)
-        .args(args)
-        .output()
-        .await
-        .unwrap_or_else(|e| panic!("cannot run {program}: {e} (scripts/bench checks the tools)"));
+    let output =
+        Command::new(program).args(args).output().await.unwrap_or_else(|e| {
+            panic!("cannot run {program}: {e} (scripts/bench checks the tools)")
+        });
     assert!(
         output.status.success(),
         "{program} {args:?} failed: {}\n{}",
@@ -81,8 +80,11 @@ pub async fn wrk(
 /// Loads `floor-pg.sql` into the (empty, scratch) database at `url`.
 pub async fn load_pg_floor(url: &str) {
     let sql = floors_dir().join("floor-pg.sql").display().to_string();
-    run("psql", &["-q".into(), "-v".into(), "ON_ERROR_STOP=1".into(), "-f".into(), sql, url.into()])
-        .await;
+    run(
+        "psql",
+        &["-q".into(), "-v".into(), "ON_ERROR_STOP=1".into(), "-f".into(), sql, url.into()],
+    )
+    .await;
 }
 
 /// pgbench with the floor `scripts` (names in `bench/floors/`, optionally `@weight`), per

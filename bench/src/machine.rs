@@ -26,8 +26,10 @@ pub async fn describe(db: &Db) -> Value {
     let mut conn = db.acquire().await.expect("a connection");
     let database: String = on_conn!(conn.conn(), |c| match db.backend() {
         "sqlite" => sqlx::query_scalar("SELECT 'SQLite ' || sqlite_version()").fetch_one(c).await,
-        _ => sqlx::query_scalar("SELECT 'PostgreSQL ' || current_setting('server_version')")
-            .fetch_one(c).await,
+        _ =>
+            sqlx::query_scalar("SELECT 'PostgreSQL ' || current_setting('server_version')")
+                .fetch_one(c)
+                .await,
     })
     .expect("the database's version");
     let python_sqlite = first_line(

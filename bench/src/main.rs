@@ -137,8 +137,8 @@ async fn main() {
         let (ids, lbls) = (ids_file.display().to_string(), labels_file.display().to_string());
         let mut level = json!({ "concurrency": c });
         eprintln!("concurrency {c}: bulk label through the API (wrk)…");
-        let api = external::wrk(&base, c, duration, &["bulk", key, &ids, &lbls, PHONE_NUMBER_ID])
-            .await;
+        let api =
+            external::wrk(&base, c, duration, &["bulk", key, &ids, &lbls, PHONE_NUMBER_ID]).await;
         eprintln!("concurrency {c}: bulk label floor…");
         let floor = match &floor_db {
             Some(f) => {
@@ -248,4 +248,3 @@ async fn depth(
     let deep_stats = load::sequential(300, |_| get(url.clone())).await;
     (first_stats, deep_stats)
 }
-

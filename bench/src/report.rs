@@ -74,7 +74,12 @@ pub fn print(r: &Value) {
         let get = f(&reads["get_contact_per_livez"]);
         target("GET contact ÷ GET /livez", get, "≥ 0.50 (SQLite)", sqlite.then_some(get >= 0.5));
         let list = f(&reads["list_by_label_per_livez"]);
-        target("list by label ÷ GET /livez", list, "≥ 0.30 (SQLite)", sqlite.then_some(list >= 0.3));
+        target(
+            "list by label ÷ GET /livez",
+            list,
+            "≥ 0.30 (SQLite)",
+            sqlite.then_some(list >= 0.3),
+        );
         if !sqlite {
             let read = f(&reads["get_contact_per_read_floor"]);
             target("GET contact ÷ pgbench read floor", read, "≥ 0.80", Some(read >= 0.8));

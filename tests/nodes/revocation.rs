@@ -78,7 +78,10 @@ async fn race_revocations(app: &TestApp, nodes: &[Node]) {
                 if started > returned {
                     assert_eq!(status, StatusCode::UNAUTHORIZED, "round {round}, node {node}");
                 } else {
-                    assert!(matches!(status, StatusCode::OK | StatusCode::UNAUTHORIZED), "{status}");
+                    assert!(
+                        matches!(status, StatusCode::OK | StatusCode::UNAUTHORIZED),
+                        "{status}"
+                    );
                 }
             }
         }
@@ -88,13 +91,15 @@ async fn race_revocations(app: &TestApp, nodes: &[Node]) {
 #[tokio::test]
 async fn revocation_races_on_two_postgres_nodes_never_let_a_later_request_through() {
     let app = TestApp::spawn_postgres().await;
-    let nodes = [Node::start(&app.database_url, None).await, Node::start(&app.database_url, None).await];
+    let nodes =
+        [Node::start(&app.database_url, None).await, Node::start(&app.database_url, None).await];
     race_revocations(&app, &nodes).await;
 }
 
 #[tokio::test]
 async fn revocation_races_on_two_nodes_of_one_sqlite_file_never_let_a_later_request_through() {
     let app = TestApp::spawn_sqlite().await;
-    let nodes = [Node::start(&app.database_url, None).await, Node::start(&app.database_url, None).await];
+    let nodes =
+        [Node::start(&app.database_url, None).await, Node::start(&app.database_url, None).await];
     race_revocations(&app, &nodes).await;
 }
