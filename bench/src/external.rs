@@ -41,7 +41,7 @@ pub async fn wrk(
     duration: Duration,
     script_args: &[&str],
 ) -> Stats {
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let mut args: Vec<String> = vec![
         format!("-t{}", concurrency.min(cores)),
         format!("-c{concurrency}"),
