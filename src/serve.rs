@@ -25,7 +25,8 @@ pub async fn serve(args: ServeArgs) -> BoxResult<()> {
     }
     let mut state = AppState::new(db.clone())
         .await?
-        .with_idempotency_wait(Duration::from_secs(args.idempotency_wait_secs));
+        .with_idempotency_wait(Duration::from_secs(args.idempotency_wait_secs))
+        .with_webhooks(args.webhooks.clone().into());
     if let Some(url) = &args.redis_url {
         state = state.with_redis(url)?;
     }
