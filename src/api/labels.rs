@@ -185,9 +185,6 @@ async fn remove(tenant: Tenant, mut db: DbConn, Path(id): Path<String>) -> Resul
         .await?
         .ok_or(ApiError::not_found_param("label", "id"))?;
     let unlinked = store::links::detach_all(db.conn(), &id).await?;
-    if !store::labels::delete(db.conn(), &tenant.org_id, &id).await? {
-        return Err(ApiError::not_found_param("label", "id"));
-    }
     let now = clock::now_ms();
     let touched = store::contacts::touch(db.conn(), &tenant.org_id, &unlinked, now).await?;
     let mut recorded = Vec::with_capacity(touched.len() + 1);
@@ -201,5 +198,9 @@ async fn remove(tenant: Tenant, mut db: DbConn, Path(id): Path<String>) -> Resul
     }
     recorded.push(events::label_deleted(&LabelOut::from(last)));
     outbox::record(db.conn(), &tenant.org_id, recorded).await?;
+    // Last: if the row is gone after all, the 404 rolls back everything above with it.
+    if !store::labels::delete(db.conn(), &tenant.org_id, &id).await? {
+        return Err(ApiError::not_found_param("label", "id"));
+    }
     Ok(Data(json!({ "id": id, "object": "label", "deleted": true })))
 }

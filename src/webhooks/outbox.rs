@@ -87,7 +87,9 @@ pub async fn notify_nodes(conn: Conn<'_>) -> sqlx::Result<()> {
 
 /// Records `events` of `org` in the caller's transaction: each envelope rendered once, and one
 /// delivery per subscription that is active (due now) or paused (held) and lists the type.
-/// A few statements whatever the number of events.
+/// Events no such subscription wants are dropped. A few statements whatever the number of
+/// events: one read of the organisation's subscriptions, one insert of the events, one of the
+/// deliveries.
 pub async fn record(mut conn: Conn<'_>, org: &OrgId, events: Vec<NewEvent>) -> sqlx::Result<()> {
     if events.is_empty() {
         return Ok(());
@@ -108,6 +110,7 @@ pub async fn record(mut conn: Conn<'_>, org: &OrgId, events: Vec<NewEvent>) -> s
     let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
     for event in events {
         let id = EventId::generate();
+        let before = deliveries.len();
         for (subscription, active, types) in &wanted {
             if types.iter().any(|t| t == event.event_type) {
                 deliveries.push(NewDelivery {
@@ -120,6 +123,10 @@ pub async fn record(mut conn: Conn<'_>, org: &OrgId, events: Vec<NewEvent>) -> s
                 });
             }
         }
+        // An event nobody subscribed to would never be sent, nor listed: it is not stored.
+        if deliveries.len() == before {
+            continue;
+        }
         *counts.entry(event.event_type).or_default() += 1;
         rows.push(NewEventRow {
             payload: envelope(&id, event.event_type, &created_at, &event.data),
@@ -128,6 +135,9 @@ pub async fn record(mut conn: Conn<'_>, org: &OrgId, events: Vec<NewEvent>) -> s
         });
     }
 
+    if rows.is_empty() {
+        return Ok(());
+    }
     events::insert_many(conn.reborrow(), org, &rows, now).await?;
     deliveries::insert_many(conn.reborrow(), org, &deliveries, now).await?;
     if deliveries.iter().any(|d| d.next_attempt_at.is_some()) {

@@ -26,3 +26,4 @@ mod pool;
 mod ratelimit;
 mod smoke;
 mod tenancy;
+mod webhooks;
