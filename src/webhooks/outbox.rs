@@ -15,7 +15,7 @@ use serde::Serialize;
 use tokio::sync::Notify;
 
 use crate::clock;
-use crate::ids::{DeliveryId, EventId, OrgId};
+use crate::ids::{DeliveryId, EventId, OrgId, SubscriptionId};
 use crate::store::Conn;
 use crate::store::webhooks::deliveries::{self, NewDelivery};
 use crate::store::webhooks::events::{self, NewEventRow};
@@ -97,7 +97,7 @@ pub async fn record(mut conn: Conn<'_>, org: &OrgId, events: Vec<NewEvent>) -> s
     let now = clock::now_ms();
     let created_at = clock::rfc3339(now);
     let subscriptions = subscriptions::receiving(conn.reborrow(), org).await?;
-    let wanted: Vec<(String, bool, Vec<String>)> = subscriptions
+    let wanted: Vec<(SubscriptionId, bool, Vec<String>)> = subscriptions
         .into_iter()
         .map(|s| {
             let types = s.event_types();
@@ -116,7 +116,7 @@ pub async fn record(mut conn: Conn<'_>, org: &OrgId, events: Vec<NewEvent>) -> s
                 deliveries.push(NewDelivery {
                     id: DeliveryId::generate(),
                     subscription_id: subscription.clone(),
-                    event_id: id.to_string(),
+                    event_id: id.clone(),
                     event_type: event.event_type.to_owned(),
                     next_attempt_at: active.then_some(now),
                     replayed_from: None,

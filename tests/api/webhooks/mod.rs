@@ -27,9 +27,12 @@ pub async fn subscribe(app: &TestApp, org: &Org, events: &[&str]) -> Value {
 /// The organisation's events as stored: `(type, payload)`, oldest first.
 pub async fn events(app: &TestApp, org: &Org) -> Vec<(String, Value)> {
     let mut pooled = app.db.acquire().await.unwrap();
-    let rows: Vec<(String, String)> = kirim::store::on_conn!(pooled.conn(), c => sqlx::query_as(
-        "SELECT type, payload FROM webhook_events WHERE org_id = $1 ORDER BY id")
-        .bind(&org.id).fetch_all(c).await)
+    let rows: Vec<(String, String)> = kirim::store::on_conn!(pooled.conn(), |c| sqlx::query_as(
+        "SELECT type, payload FROM webhook_events WHERE org_id = $1 ORDER BY id"
+    )
+    .bind(&org.id)
+    .fetch_all(c)
+    .await)
     .unwrap();
     rows.into_iter().map(|(t, p)| (t, serde_json::from_str(&p).unwrap())).collect()
 }
@@ -37,26 +40,37 @@ pub async fn events(app: &TestApp, org: &Org) -> Vec<(String, Value)> {
 /// A subscription's deliveries as stored: `(event_type, status, next_attempt_at)`, oldest first.
 pub async fn deliveries(app: &TestApp, subscription: &str) -> Vec<(String, String, Option<i64>)> {
     let mut pooled = app.db.acquire().await.unwrap();
-    kirim::store::on_conn!(pooled.conn(), c => sqlx::query_as(
+    kirim::store::on_conn!(pooled.conn(), |c| sqlx::query_as(
         "SELECT event_type, status, next_attempt_at FROM webhook_deliveries \
-         WHERE subscription_id = $1 ORDER BY id")
-        .bind(subscription).fetch_all(c).await)
+         WHERE subscription_id = $1 ORDER BY id"
+    )
+    .bind(subscription)
+    .fetch_all(c)
+    .await)
     .unwrap()
 }
 
 /// Sets a delivery's status as the dispatcher would after its attempts.
 pub async fn set_delivery_status(app: &TestApp, delivery: &str, status: &str) {
     let mut pooled = app.db.acquire().await.unwrap();
-    kirim::store::on_conn!(pooled.conn(), c => sqlx::query(
-        "UPDATE webhook_deliveries SET status = $2, next_attempt_at = NULL WHERE id = $1")
-        .bind(delivery).bind(status).execute(c).await.map(|r| r.rows_affected()))
+    kirim::store::on_conn!(pooled.conn(), |c| sqlx::query(
+        "UPDATE webhook_deliveries SET status = $2, next_attempt_at = NULL WHERE id = $1"
+    )
+    .bind(delivery)
+    .bind(status)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))
     .unwrap();
 }
 
 /// Runs one statement on the test database (triggers that make a request fail late).
 pub async fn execute(app: &TestApp, sql: &'static str) {
     let mut pooled = app.db.acquire().await.unwrap();
-    kirim::store::on_conn!(pooled.conn(), c => sqlx::raw_sql(sql).execute(c).await.map(|r| r.rows_affected()))
+    kirim::store::on_conn!(pooled.conn(), |c| sqlx::raw_sql(sql)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))
     .unwrap();
 }
 

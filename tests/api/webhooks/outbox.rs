@@ -314,9 +314,13 @@ async fn paused_subscriptions_hold_deliveries_and_resume_releases_them() {
     let path = format!("/v1/webhook_subscriptions/{}", paused["id"].as_str().unwrap());
     app.patch(&org.key, &path, &json!({ "status": "paused" })).await.assert_status(StatusCode::OK);
     let mut pooled = app.db.acquire().await.unwrap();
-    kirim::store::on_conn!(pooled.conn(), c => sqlx::query(
-        "UPDATE webhook_subscriptions SET status = 'disabled' WHERE id = $1")
-        .bind(disabled["id"].as_str().unwrap()).execute(c).await.map(|r| r.rows_affected()))
+    kirim::store::on_conn!(pooled.conn(), |c| sqlx::query(
+        "UPDATE webhook_subscriptions SET status = 'disabled' WHERE id = $1"
+    )
+    .bind(disabled["id"].as_str().unwrap())
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))
     .unwrap();
     drop(pooled);
 

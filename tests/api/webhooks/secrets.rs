@@ -103,10 +103,14 @@ async fn with_an_operator_key_secrets_are_stored_encrypted() {
     let plain = s["initial_secret"].as_str().unwrap();
 
     let mut pooled = app.db.acquire().await.unwrap();
-    let (stored, nonce): (String, Option<String>) = kirim::store::on_conn!(pooled.conn(), c =>
-        sqlx::query_as("SELECT secret, nonce FROM webhook_secrets WHERE subscription_id = $1")
-            .bind(s["id"].as_str().unwrap()).fetch_one(c).await)
-    .unwrap();
+    let (stored, nonce): (String, Option<String>) =
+        kirim::store::on_conn!(pooled.conn(), |c| sqlx::query_as(
+            "SELECT secret, nonce FROM webhook_secrets WHERE subscription_id = $1"
+        )
+        .bind(s["id"].as_str().unwrap())
+        .fetch_one(c)
+        .await)
+        .unwrap();
     assert!(nonce.is_some());
     assert!(!stored.contains(&plain["whsec_".len()..]), "not stored in the clear");
     let key = SecretKey([9; 32]);

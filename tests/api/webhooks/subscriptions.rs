@@ -103,10 +103,14 @@ async fn active_on_a_disabled_subscription_re_enables_it() {
     let id = s["id"].as_str().unwrap();
     // Disabled the way the dispatcher disables it.
     let mut pooled = app.db.acquire().await.unwrap();
-    kirim::store::on_conn!(pooled.conn(), c => sqlx::query(
+    kirim::store::on_conn!(pooled.conn(), |c| sqlx::query(
         "UPDATE webhook_subscriptions SET status = 'disabled', \
-         disabled_reason = 'consecutive_failures', consecutive_failures = 24 WHERE id = $1")
-        .bind(id).execute(c).await.map(|r| r.rows_affected()))
+         disabled_reason = 'consecutive_failures', consecutive_failures = 24 WHERE id = $1"
+    )
+    .bind(id)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))
     .unwrap();
     drop(pooled);
     let path = format!("{PATH}/{id}");
