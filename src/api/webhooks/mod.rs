@@ -4,9 +4,9 @@
 //! - [`secrets`]: rotation and early revocation of a subscription's signing secrets;
 //! - [`deliveries`]: `/v1/webhook_deliveries` (list, fetch, replay, bulk replay).
 
-mod deliveries;
-mod secrets;
-mod subscriptions;
+pub mod deliveries;
+pub mod secrets;
+pub mod subscriptions;
 
 pub use deliveries::DeliveryOut;
 pub use subscriptions::{MAX_EVENTS, MAX_SUBSCRIPTIONS, SubscriptionOut};
