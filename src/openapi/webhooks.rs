@@ -26,14 +26,19 @@ fn subscription_param() -> Value {
     path_param("id", "The subscription's id.", schema_ref("WebhookSubscriptionId"))
 }
 
+/// Links from a response whose subscription is at `pointer` (`/data` or `/data/0`).
 fn subscription_links(pointer: &str) -> Value {
-    let id = json!({ "id": format!("$response.body#{pointer}") });
+    let id = json!({ "id": format!("$response.body#{pointer}/id") });
     json!({
         "GetSubscription": link("v1.webhook_subscription.get", id.clone()),
         "UpdateSubscription": link("v1.webhook_subscription.update", id.clone()),
         "RotateSecret": link("v1.webhook_subscription.rotate_secret", id.clone()),
+        "RevokeSecret": link("v1.webhook_subscription.revoke_secret", json!({
+            "id": format!("$response.body#{pointer}/id"),
+            "secret_id": format!("$response.body#{pointer}/secrets/0/id"),
+        })),
         "ListDeliveries": link("v1.webhook_delivery.list",
-            json!({ "subscription_id": format!("$response.body#{pointer}") })),
+            json!({ "subscription_id": format!("$response.body#{pointer}/id") })),
         "DeleteSubscription": link("v1.webhook_subscription.delete", id),
     })
 }
@@ -61,7 +66,7 @@ pub fn all() -> Vec<Op> {
             status: 201,
             response_description: "The subscription and its signing secret",
             response: data_envelope(schema_ref("WebhookSubscriptionCreated")),
-            links: subscription_links("/data/id"),
+            links: subscription_links("/data"),
             errors: vec![MISSING, INVALID, URL, "subscription_limit_reached"],
             ..Op::new("post", SUBSCRIPTIONS, "v1.webhook_subscription.create")
         },
@@ -72,7 +77,7 @@ pub fn all() -> Vec<Op> {
             params: page_params().into(),
             response_description: "A page of subscriptions",
             response: list_envelope(schema_ref("WebhookSubscription")),
-            links: subscription_links("/data/0/id"),
+            links: subscription_links("/data/0"),
             errors: vec!["invalid_limit", "invalid_cursor"],
             ..Op::new("get", SUBSCRIPTIONS, "v1.webhook_subscription.list")
         },
@@ -190,6 +195,8 @@ pub fn all() -> Vec<Op> {
             response: list_envelope(schema_ref("WebhookDelivery")),
             links: json!({
                 "GetDelivery": link("v1.webhook_delivery.get",
+                    json!({ "id": "$response.body#/data/0/id" })),
+                "ReplayDelivery": link("v1.webhook_delivery.replay",
                     json!({ "id": "$response.body#/data/0/id" })),
             }),
             errors: vec![INVALID, "invalid_limit", "invalid_cursor", NOT_FOUND],
