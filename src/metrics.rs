@@ -42,7 +42,11 @@ static EVENTS_RECORDED: LazyLock<Mutex<BTreeMap<&'static str, u64>>> =
 
 /// `n` webhook events of one type were committed.
 pub fn webhook_events_recorded(event_type: &'static str, n: u64) {
-    *EVENTS_RECORDED.lock().unwrap_or_else(|p| p.into_inner()).entry(event_type).or_default() += n;
+    *EVENTS_RECORDED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .entry(event_type)
+        .or_default() += n;
 }
 
 /// One finished request. `route` is the matched route template, so cardinality stays bounded.
@@ -172,7 +176,7 @@ pub fn render(pool: (u32, u32)) -> String {
     );
     out.push_str("# HELP kirim_webhook_events_recorded_total Webhook events recorded, by type.\n");
     out.push_str("# TYPE kirim_webhook_events_recorded_total counter\n");
-    let recorded = EVENTS_RECORDED.lock().unwrap_or_else(|p| p.into_inner());
+    let recorded = EVENTS_RECORDED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     for (event_type, n) in recorded.iter() {
         let _ = writeln!(out, "kirim_webhook_events_recorded_total{{type=\"{event_type}\"}} {n}");
     }

@@ -18,7 +18,9 @@ use crate::http::tenant::Tenant;
 use crate::ids::{DeliveryId, EventId, SubscriptionId};
 use crate::state::AppState;
 use crate::store::Conn;
-use crate::store::webhooks::deliveries::{self, DeliveryFilter, DeliveryRow, NewDelivery};
+use crate::store::webhooks::deliveries::{
+    self, DeliveryFilter, DeliveryRow, NewDelivery, ReplayFilter,
+};
 use crate::store::webhooks::subscriptions;
 use crate::webhooks::outbox;
 use crate::wire::{Data, List};
@@ -237,17 +239,15 @@ pub async fn bulk_replay(
     }
     active_subscription(db.conn(), &tenant, &subscription).await?;
 
-    let mut found = deliveries::replayable(
-        db.conn(),
-        &tenant.org_id,
-        &subscription,
+    let filter = ReplayFilter {
+        subscription: &subscription,
         status,
         event_type,
         created_after,
         created_before,
-        MAX_BULK_REPLAY + 1,
-    )
-    .await?;
+    };
+    let mut found =
+        deliveries::replayable(db.conn(), &tenant.org_id, &filter, MAX_BULK_REPLAY + 1).await?;
     let capped = found.len() as i64 > MAX_BULK_REPLAY;
     found.truncate(MAX_BULK_REPLAY as usize);
     let new: Vec<NewDelivery> = found

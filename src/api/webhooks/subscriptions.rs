@@ -270,10 +270,8 @@ pub async fn update(
         ("active", "paused") => {
             deliveries::hold(db.conn(), &row.id, now).await?;
         }
-        ("paused", "active") => {
-            if deliveries::release(db.conn(), &row.id, now).await? > 0 {
-                outbox::notify_nodes(db.conn()).await?;
-            }
+        ("paused", "active") if deliveries::release(db.conn(), &row.id, now).await? > 0 => {
+            outbox::notify_nodes(db.conn()).await?;
         }
         _ => {}
     }
