@@ -234,10 +234,12 @@ pub async fn bulk_replay(
     let created_before = body.optional_str("created_before")?;
     let created_before = created_before.map(|t| timestamp(t, "created_before")).transpose()?;
     let subscription = subscription_id(raw, "subscription_id")?;
-    if subscriptions::get(db.conn(), &tenant.org_id, &subscription, false).await?.is_none() {
-        return Err(ApiError::not_found_param("webhook_subscription", "subscription_id"));
+    // Locked against a concurrent pause; a deleted one is not found, a paused one is a 409.
+    match subscriptions::get(db.conn(), &tenant.org_id, &subscription, true).await? {
+        None => return Err(ApiError::not_found_param("webhook_subscription", "subscription_id")),
+        Some(s) if s.status != "active" => return Err(ApiError::SubscriptionNotActive),
+        Some(_) => {}
     }
-    active_subscription(db.conn(), &tenant, &subscription).await?;
 
     let filter = ReplayFilter {
         subscription: &subscription,
