@@ -27,3 +27,4 @@ mod pool;
 mod ratelimit;
 mod smoke;
 mod tenancy;
+mod webhooks;
