@@ -114,7 +114,8 @@ pub(crate) async fn floor_call(
     )
     .await?
     .expect("label exists");
-    let outcome = kirim::store::links::bulk(
+    // The changed ids are what the handler records events for; seeding needs only the count.
+    let (outcome, _changed) = kirim::store::links::bulk(
         tx.conn(),
         &seeded.org,
         &seeded.account,
