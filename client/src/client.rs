@@ -96,9 +96,7 @@ impl ClientBuilder {
                 self.base
             )));
         }
-        // reqwest is built without a TLS provider of its own; ring is the one this workspace
-        // already compiles. Installing twice is harmless (the first stays).
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        install_tls_provider();
         let http = reqwest::Client::builder()
             .timeout(self.timeout)
             .user_agent(concat!("kirim-client/", env!("CARGO_PKG_VERSION")))
@@ -291,4 +289,12 @@ pub fn new_idempotency_key() -> String {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).expect("the operating system's random source is available");
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Makes ring the process's TLS provider, if none is yet. reqwest is built here without a
+/// provider of its own (its default would compile aws-lc from C; ring is already in the build),
+/// and since Cargo unifies features, *every* `reqwest::Client` in a program that links this crate
+/// needs a provider installed before it is built: call this first. Calling it again is harmless.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }

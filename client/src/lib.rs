@@ -33,7 +33,9 @@ pub mod retry;
 pub mod webhooks;
 
 pub use account::{Account, ApiKey, Me, Organization, RateLimits, Team};
-pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, Reply, new_idempotency_key};
+pub use client::{
+    Client, ClientBuilder, DEFAULT_BASE_URL, Reply, install_tls_provider, new_idempotency_key,
+};
 pub use contacts::{
     BulkLabelResult, BulkUpsertResult, Contact, ContactFilter, ContactPatch, LabelLink, NewContact,
     Operation, UpsertItem, UpsertResult, UpsertedContact, WhatsappAccount,

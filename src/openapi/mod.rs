@@ -9,6 +9,7 @@ mod contacts;
 mod docs;
 mod operations;
 mod schemas;
+mod upsert;
 
 use std::sync::OnceLock;
 
@@ -42,6 +43,14 @@ pub fn to_pretty_json(document: &Value) -> String {
     text
 }
 
+fn all_schemas() -> Value {
+    let mut schemas = schemas::schemas();
+    if let Some(map) = schemas.as_object_mut() {
+        map.extend(upsert::schemas());
+    }
+    schemas
+}
+
 pub fn document() -> Value {
     let mut paths: Map<String, Value> = Map::new();
     for op in operations::all() {
@@ -72,7 +81,7 @@ pub fn document() -> Value {
         ],
         "paths": paths,
         "components": {
-            "schemas": schemas::schemas(),
+            "schemas": all_schemas(),
             "headers": schemas::headers(),
             "parameters": schemas::parameters(),
             "securitySchemes": schemas::security_schemes(),

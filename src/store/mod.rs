@@ -13,6 +13,7 @@ pub mod labels;
 pub mod links;
 pub mod orgs;
 pub mod secrets;
+pub mod upsert;
 
 use std::str::FromStr;
 use std::sync::Arc;

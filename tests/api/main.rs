@@ -26,3 +26,5 @@ mod pool;
 mod ratelimit;
 mod smoke;
 mod tenancy;
+mod upsert;
+mod upsert_validation;

@@ -65,7 +65,9 @@ async fn openapi_document_lists_every_operation_with_its_id() {
             ids += 1;
         }
     }
-    assert_eq!(ids, 18, "every operation of the contract");
+    assert_eq!(ids, 19, "every operation of the contract");
+    let upsert = &document["paths"]["/v1/{phone_number_id}/contacts/bulk_upsert"]["post"];
+    assert_eq!(upsert["operationId"], "v1.contact.bulk_upsert");
     assert_eq!(document["components"]["securitySchemes"]["bearerAuth"]["scheme"], "bearer");
 }
 

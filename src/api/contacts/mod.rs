@@ -3,13 +3,16 @@
 //! - this file: the contact resource (create, fetch, update, delete);
 //! - [`list`]: paged listing with filters;
 //! - [`links`]: one contact's labels;
-//! - [`bulk`]: attach or detach a label on up to 1,000 contacts at once.
+//! - [`bulk`]: attach or detach a label on up to 1,000 contacts at once;
+//! - [`upsert`]: create or update up to 1,000 contacts at once, matched by phone number.
 
 mod bulk;
 mod links;
 mod list;
+mod upsert;
 
 pub use bulk::MAX_IDS;
+pub use upsert::MAX_ITEMS as MAX_UPSERT_ITEMS;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -36,6 +39,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/{phone_number_id}/contacts", get(list::list).post(create))
         .route("/v1/{phone_number_id}/contacts/bulk_label", post(bulk::bulk_label))
+        .route("/v1/{phone_number_id}/contacts/bulk_upsert", post(upsert::bulk_upsert))
         .route("/v1/{phone_number_id}/contacts/{id}", get(fetch).patch(update).delete(remove))
         .route("/v1/{phone_number_id}/contacts/{id}/labels", get(links::list).post(links::attach))
         .route("/v1/{phone_number_id}/contacts/{id}/labels/{label_id}", delete(links::detach))
