@@ -135,6 +135,12 @@ impl Reply {
         self.header("idempotent-replayed") == Some("true")
     }
 
+    /// `data` of a 2xx, typed, or the error this answer carries.
+    pub fn into_data<T: DeserializeOwned>(&self) -> Result<T> {
+        check(self)?;
+        self.data()
+    }
+
     /// `data` of a success envelope, typed.
     pub fn data<T: DeserializeOwned>(&self) -> Result<T> {
         decode(self.status.as_u16(), &self.body["data"])
