@@ -8,6 +8,7 @@ mod accounts;
 mod auth;
 mod bulk;
 mod bulk_validation;
+mod cli;
 mod concurrency;
 mod contacts;
 mod demo;
