@@ -24,19 +24,7 @@ impl Run {
 }
 
 async fn kirim(app: &TestApp, org: &Org, args: &[&str]) -> Run {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_kirim"))
-        .args(args)
-        .env("KIRIM_API_URL", &app.base)
-        .env("KIRIM_API_KEY", &org.key)
-        .env_remove("KIRIM_JSON")
-        .output()
-        .await
-        .expect("the kirim binary runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    kirim_at(&App { base: app.base.clone() }, org, args).await
 }
 
 /// A directory of this test's own, removed at the end.
@@ -356,4 +344,119 @@ async fn json_mode_puts_results_on_stdout_and_errors_on_stderr_with_documented_e
     .await;
     assert_eq!(run.code, 0);
     assert!(run.stdout.is_empty(), "no contacts, no lines");
+}
+
+/// A server without bulk upsert (as the hosted API is): the real server behind a proxy that
+/// answers `404 route_not_found` for that one route.
+async fn without_bulk_upsert(app: &TestApp) -> String {
+    use axum::body::Body;
+    use axum::extract::Request;
+    use axum::http::StatusCode;
+    use axum::response::{IntoResponse, Response};
+
+    let upstream = app.base.clone();
+    let http = app.client.clone();
+    let proxy = move |req: Request| {
+        let (upstream, http) = (upstream.clone(), http.clone());
+        async move {
+            let path = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+            if path.contains("/bulk_upsert") {
+                let body = json!({ "error": { "type": "not_found", "code": "route_not_found",
+                    "message": "No such route.", "request_id": "req_proxy" } });
+                return (
+                    StatusCode::NOT_FOUND,
+                    [("content-type", "application/json")],
+                    body.to_string(),
+                )
+                    .into_response();
+            }
+            let (parts, body) = req.into_parts();
+            let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+            let mut forward = http.request(parts.method, format!("{upstream}{path}")).body(bytes);
+            for (name, value) in &parts.headers {
+                if name != "host" {
+                    forward = forward.header(name, value);
+                }
+            }
+            let answer = forward.send().await.unwrap();
+            let mut response = Response::builder().status(answer.status().as_u16());
+            for (name, value) in answer.headers() {
+                response = response.header(name, value);
+            }
+            response.body(Body::from(answer.bytes().await.unwrap())).unwrap()
+        }
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, axum::Router::new().fallback(proxy)).await.unwrap();
+    });
+    format!("http://{address}")
+}
+
+#[tokio::test]
+async fn import_falls_back_to_one_contact_at_a_time_without_bulk_upsert() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let dir = Dir::new();
+    let label = app.label(&org, "Imported").await;
+    let existing =
+        app.create_contact(&org, json!({ "phone_number": unique_phone(), "name": "Old" })).await;
+    let csv = format!(
+        "phone_number,name\n{},New\n{},Fresh\nbad,Row\n",
+        existing["phone_number"].as_str().unwrap(),
+        unique_phone()
+    );
+    let file = dir.file("p.csv", &csv);
+    let proxy = App { base: without_bulk_upsert(&app).await };
+    let args = [
+        "contacts",
+        "import",
+        &file,
+        "--account",
+        &org.phone_number_id,
+        "--label",
+        &label,
+        "--json",
+    ];
+
+    let run = kirim_at(&proxy, &org, &args).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("no bulk_upsert"), "a clear notice: {}", run.stderr);
+    let s = run.json();
+    assert_eq!(s["mode"], "one_by_one");
+    assert_eq!(
+        (s["created"].clone(), s["updated"].clone(), s["failed"].clone()),
+        (json!(1), json!(1), json!(1))
+    );
+    assert_eq!(app.count_rows("contacts").await, 2);
+    assert_eq!(app.links_of_label(&label).await.len(), 2);
+    let updated = app.get_contact(&org, existing["id"].as_str().unwrap()).await;
+    assert_eq!(updated.data()["name"], "New");
+
+    // Again: nothing is created twice.
+    let again = kirim_at(&proxy, &org, &args).await;
+    assert_eq!(again.json()["created"], 1, "the stored answer of the keyed POST is replayed");
+    assert_eq!(app.count_rows("contacts").await, 2);
+}
+
+/// Only a base URL: where the binary is pointed.
+struct App {
+    base: String,
+}
+
+async fn kirim_at(app: &App, org: &Org, args: &[&str]) -> Run {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_kirim"))
+        .args(args)
+        .env("KIRIM_API_URL", &app.base)
+        .env("KIRIM_API_KEY", &org.key)
+        .env_remove("KIRIM_JSON")
+        .output()
+        .await
+        .expect("the kirim binary runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
 }
