@@ -1,58 +1,9 @@
-//! The client commands (`kirim contacts|labels …`) as a user runs them: the built binary,
-//! talking HTTP to a real server, with files on disk.
-
-use std::path::PathBuf;
+//! `kirim contacts import|export`: bad rows, re-runs, the export round trip, the fallback.
 
 use serde_json::{Value, json};
 
-use crate::support::{Org, TestApp, unique_phone};
-
-/// What a run of the binary left: exit code, stdout, stderr.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    /// Stdout as one JSON value (the `--json` result).
-    fn json(&self) -> Value {
-        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| {
-            panic!("stdout is not JSON ({e}): {}\nstderr: {}", self.stdout, self.stderr)
-        })
-    }
-}
-
-async fn kirim(app: &TestApp, org: &Org, args: &[&str]) -> Run {
-    kirim_at(&App { base: app.base.clone() }, org, args).await
-}
-
-/// A directory of this test's own, removed at the end.
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new() -> Self {
-        let dir = std::env::temp_dir().join(format!("kirim_cli_{}", kirim::ids::ulid()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    fn file(&self, name: &str, content: &str) -> String {
-        let path = self.0.join(name);
-        std::fs::write(&path, content).unwrap();
-        path.display().to_string()
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.0.join(name).display().to_string()
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use super::{App, Dir, kirim, kirim_at, without_bulk_upsert};
+use crate::support::{TestApp, unique_phone};
 
 #[tokio::test]
 async fn import_reports_bad_rows_with_their_line_and_reason_and_imports_the_rest() {
@@ -161,61 +112,6 @@ async fn re_running_an_import_creates_nothing_twice_and_a_changed_row_is_updated
 }
 
 #[tokio::test]
-async fn labels_apply_sends_2500_ids_in_chunks_and_sums_the_totals() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
-    let stranger = app.org().await;
-    let dir = Dir::new();
-    let mut ids = app.insert_contacts(&org, 2500).await;
-    // Another organisation's contacts are counted, not touched; duplicates count once.
-    ids.extend(app.insert_contacts(&stranger, 3).await);
-    ids.push(ids[0].clone());
-    let file = dir.file("ids.txt", &ids.join("\n"));
-    let label = app.label(&org, "Black Friday").await;
-
-    let args =
-        ["labels", "apply", &label, "--account", &org.phone_number_id, "--ids", &file, "--json"];
-    let run = kirim(&app, &org, &args).await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let s = run.json();
-    assert_eq!((s["ids"].clone(), s["chunks"].clone()), (json!(2503), json!(3)));
-    assert_eq!(s["applied"], 2500);
-    assert_eq!(s["skipped_cross_org"], 3);
-    assert_eq!(app.links_of_label(&label).await.len(), 2500);
-
-    let again = kirim(&app, &org, &args).await;
-    assert_eq!(again.json()["replayed_chunks"], 3, "a re-run replays finished chunks");
-    assert_eq!(again.json()["applied"], 2500);
-
-    // From another label, detaching.
-    let other = app.label(&org, "Copy").await;
-    let copy = [
-        "labels",
-        "apply",
-        &other,
-        "--account",
-        &org.phone_number_id,
-        "--from-label",
-        &label,
-        "--json",
-    ];
-    assert_eq!(kirim(&app, &org, &copy).await.json()["applied"], 2500);
-    let detach = [
-        "labels",
-        "apply",
-        &other,
-        "--account",
-        &org.phone_number_id,
-        "--from-label",
-        &label,
-        "--detach",
-        "--json",
-    ];
-    assert_eq!(kirim(&app, &org, &detach).await.json()["applied"], 2500);
-    assert!(app.links_of_label(&other).await.is_empty());
-}
-
-#[tokio::test]
 async fn export_then_import_round_trips_every_field() {
     let app = TestApp::spawn().await;
     let org = app.org().await;
@@ -309,92 +205,6 @@ async fn export_then_import_round_trips_every_field() {
 }
 
 #[tokio::test]
-async fn json_mode_puts_results_on_stdout_and_errors_on_stderr_with_documented_exit_codes() {
-    let app = TestApp::spawn().await;
-    let org = app.org().await;
-    app.label(&org, "One").await;
-    let run = kirim(&app, &org, &["labels", "list", "--json"]).await;
-    assert_eq!(run.code, 0);
-    assert_eq!(run.json()[0]["name"], "One");
-
-    let run =
-        kirim(&app, &org, &["labels", "delete", "lbl_01HZY0F2S5V8W9X0Y1Z2A3B4C5", "--json"]).await;
-    assert_eq!(run.code, 1);
-    assert!(run.stdout.is_empty());
-    let error: Value = serde_json::from_str(run.stderr.trim()).unwrap();
-    assert_eq!(error["error"]["code"], "resource_not_found");
-    assert_eq!(error["error"]["status"], 404);
-    assert!(error["error"]["request_id"].as_str().unwrap().starts_with("req_"));
-
-    let stranger = Org { key: "kdv_live_AAAAAAAAAAAAAAAAAAAAAAAA".into(), ..org.clone() };
-    let run =
-        kirim(&app, &stranger, &["contacts", "list", "--account", &org.phone_number_id, "--json"])
-            .await;
-    assert_eq!(run.code, 1);
-    let error: Value = serde_json::from_str(run.stderr.trim()).unwrap();
-    assert_eq!(error["error"]["code"], "invalid_api_key");
-
-    let run = kirim(&app, &org, &["labels", "apply", "lbl_x", "--account", "1"]).await;
-    assert_eq!(run.code, 2, "no id source: usage error; {}", run.stderr);
-    let run = kirim(
-        &app,
-        &org,
-        &["contacts", "list", "--account", &org.phone_number_id, "--format", "json"],
-    )
-    .await;
-    assert_eq!(run.code, 0);
-    assert!(run.stdout.is_empty(), "no contacts, no lines");
-}
-
-/// A server without bulk upsert (as the hosted API is): the real server behind a proxy that
-/// answers `404 route_not_found` for that one route.
-async fn without_bulk_upsert(app: &TestApp) -> String {
-    use axum::body::Body;
-    use axum::extract::Request;
-    use axum::http::StatusCode;
-    use axum::response::{IntoResponse, Response};
-
-    let upstream = app.base.clone();
-    let http = app.client.clone();
-    let proxy = move |req: Request| {
-        let (upstream, http) = (upstream.clone(), http.clone());
-        async move {
-            let path = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
-            if path.contains("/bulk_upsert") {
-                let body = json!({ "error": { "type": "not_found", "code": "route_not_found",
-                    "message": "No such route.", "request_id": "req_proxy" } });
-                return (
-                    StatusCode::NOT_FOUND,
-                    [("content-type", "application/json")],
-                    body.to_string(),
-                )
-                    .into_response();
-            }
-            let (parts, body) = req.into_parts();
-            let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
-            let mut forward = http.request(parts.method, format!("{upstream}{path}")).body(bytes);
-            for (name, value) in &parts.headers {
-                if name != "host" {
-                    forward = forward.header(name, value);
-                }
-            }
-            let answer = forward.send().await.unwrap();
-            let mut response = Response::builder().status(answer.status().as_u16());
-            for (name, value) in answer.headers() {
-                response = response.header(name, value);
-            }
-            response.body(Body::from(answer.bytes().await.unwrap())).unwrap()
-        }
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, axum::Router::new().fallback(proxy)).await.unwrap();
-    });
-    format!("http://{address}")
-}
-
-#[tokio::test]
 async fn import_falls_back_to_one_contact_at_a_time_without_bulk_upsert() {
     let app = TestApp::spawn().await;
     let org = app.org().await;
@@ -438,25 +248,4 @@ async fn import_falls_back_to_one_contact_at_a_time_without_bulk_upsert() {
     let again = kirim_at(&proxy, &org, &args).await;
     assert_eq!(again.json()["created"], 1, "the stored answer of the keyed POST is replayed");
     assert_eq!(app.count_rows("contacts").await, 2);
-}
-
-/// Only a base URL: where the binary is pointed.
-struct App {
-    base: String,
-}
-
-async fn kirim_at(app: &App, org: &Org, args: &[&str]) -> Run {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_kirim"))
-        .args(args)
-        .env("KIRIM_API_URL", &app.base)
-        .env("KIRIM_API_KEY", &org.key)
-        .env_remove("KIRIM_JSON")
-        .output()
-        .await
-        .expect("the kirim binary runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
 }
