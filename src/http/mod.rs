@@ -6,6 +6,8 @@ pub mod db;
 pub mod page;
 pub mod path;
 pub mod query;
+pub mod rate_limit;
 pub mod request_id;
+pub mod routes;
 pub mod tenant;
 pub mod transaction;

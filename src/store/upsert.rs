@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::Conn;
 use super::contacts::{ContactFields, ContactRow};
-use crate::ids::{ContactId, OrgId};
+use crate::ids::{ContactId, LabelId, OrgId, PhoneNumberId};
 
 fn rows_json<'a>(rows: impl Iterator<Item = (&'a str, &'a ContactFields)>) -> String {
     let rows: Vec<_> = rows
@@ -39,7 +39,7 @@ fn rows_json<'a>(rows: impl Iterator<Item = (&'a str, &'a ContactFields)>) -> St
 pub async fn insert_missing(
     conn: Conn<'_>,
     org: &OrgId,
-    account: &str,
+    account: &PhoneNumberId,
     rows: &[(ContactId, ContactFields)],
     now: i64,
 ) -> sqlx::Result<HashSet<String>> {
@@ -56,7 +56,7 @@ pub async fn insert_missing(
                 ON CONFLICT (account_id, phone_number) DO NOTHING RETURNING phone_number";
             sqlx::query_scalar(SQL)
                 .bind(org.as_str())
-                .bind(account)
+                .bind(account.as_str())
                 .bind(now)
                 .bind(json)
                 .fetch_all(c)
@@ -71,7 +71,7 @@ pub async fn insert_missing(
                 ON CONFLICT (account_id, phone_number) DO NOTHING RETURNING phone_number";
             sqlx::query_scalar(SQL)
                 .bind(org.as_str())
-                .bind(account)
+                .bind(account.as_str())
                 .bind(now)
                 .bind(json)
                 .fetch_all(c)
@@ -86,7 +86,7 @@ pub async fn insert_missing(
 pub async fn lock_by_phones(
     conn: Conn<'_>,
     org: &OrgId,
-    account: &str,
+    account: &PhoneNumberId,
     phones: &[&str],
 ) -> sqlx::Result<Vec<ContactRow>> {
     match conn {
@@ -96,13 +96,23 @@ pub async fn lock_by_phones(
                 created_at, updated_at FROM contacts WHERE org_id = $1 AND account_id = $2 \
                 AND phone_number IN (SELECT value FROM json_each($3)) ORDER BY phone_number";
             let json = serde_json::to_string(phones).unwrap_or_default();
-            sqlx::query_as(SQL).bind(org.as_str()).bind(account).bind(json).fetch_all(c).await
+            sqlx::query_as(SQL)
+                .bind(org.as_str())
+                .bind(account.as_str())
+                .bind(json)
+                .fetch_all(c)
+                .await
         }
         Conn::Postgres(c) => {
             const SQL: &str = "SELECT id, team_id, phone_number, name, email, metadata, \
                 created_at, updated_at FROM contacts WHERE org_id = $1 AND account_id = $2 \
                 AND phone_number = ANY($3) ORDER BY phone_number FOR NO KEY UPDATE";
-            sqlx::query_as(SQL).bind(org.as_str()).bind(account).bind(phones).fetch_all(c).await
+            sqlx::query_as(SQL)
+                .bind(org.as_str())
+                .bind(account.as_str())
+                .bind(phones)
+                .fetch_all(c)
+                .await
         }
     }
 }
@@ -111,8 +121,8 @@ pub async fn lock_by_phones(
 pub async fn update_many(
     conn: Conn<'_>,
     org: &OrgId,
-    account: &str,
-    rows: &[(String, ContactFields)],
+    account: &PhoneNumberId,
+    rows: &[(ContactId, ContactFields)],
     now: i64,
 ) -> sqlx::Result<()> {
     if rows.is_empty() {
@@ -130,7 +140,7 @@ pub async fn update_many(
                 AND contacts.id = v.value ->> 'id'";
             sqlx::query(SQL)
                 .bind(org.as_str())
-                .bind(account)
+                .bind(account.as_str())
                 .bind(now)
                 .bind(json)
                 .execute(c)
@@ -143,7 +153,7 @@ pub async fn update_many(
                 name_lc text, email_lc text, metadata text) WHERE c.org_id = $1 AND c.account_id = $2 AND c.id = v.id";
             sqlx::query(SQL)
                 .bind(org.as_str())
-                .bind(account)
+                .bind(account.as_str())
                 .bind(now)
                 .bind(json)
                 .execute(c)
@@ -154,7 +164,11 @@ pub async fn update_many(
 }
 
 /// Of these contacts, the ones already carrying the label.
-pub async fn linked(conn: Conn<'_>, label: &str, ids: &[&str]) -> sqlx::Result<HashSet<String>> {
+pub async fn linked(
+    conn: Conn<'_>,
+    label: &LabelId,
+    ids: &[&str],
+) -> sqlx::Result<HashSet<String>> {
     if ids.is_empty() {
         return Ok(HashSet::new());
     }
@@ -163,19 +177,19 @@ pub async fn linked(conn: Conn<'_>, label: &str, ids: &[&str]) -> sqlx::Result<H
             const SQL: &str = "SELECT contact_id FROM contact_labels WHERE label_id = $1 \
                 AND contact_id IN (SELECT value FROM json_each($2))";
             let json = serde_json::to_string(ids).unwrap_or_default();
-            sqlx::query_scalar(SQL).bind(label).bind(json).fetch_all(c).await?
+            sqlx::query_scalar(SQL).bind(label.as_str()).bind(json).fetch_all(c).await?
         }
         Conn::Postgres(c) => {
             const SQL: &str = "SELECT contact_id FROM contact_labels WHERE label_id = $1 \
                 AND contact_id = ANY($2)";
-            sqlx::query_scalar(SQL).bind(label).bind(ids).fetch_all(c).await?
+            sqlx::query_scalar(SQL).bind(label.as_str()).bind(ids).fetch_all(c).await?
         }
     };
     Ok(found.into_iter().collect())
 }
 
 /// Links the label to every one of these contacts (existing links stay), in id order.
-pub async fn link_all(conn: Conn<'_>, label: &str, ids: &[&str], now: i64) -> sqlx::Result<()> {
+pub async fn link_all(conn: Conn<'_>, label: &LabelId, ids: &[&str], now: i64) -> sqlx::Result<()> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -185,13 +199,13 @@ pub async fn link_all(conn: Conn<'_>, label: &str, ids: &[&str], now: i64) -> sq
                 SELECT $1, value, $2 FROM json_each($3) WHERE true ORDER BY value \
                 ON CONFLICT DO NOTHING";
             let json = serde_json::to_string(ids).unwrap_or_default();
-            sqlx::query(SQL).bind(label).bind(now).bind(json).execute(c).await?;
+            sqlx::query(SQL).bind(label.as_str()).bind(now).bind(json).execute(c).await?;
         }
         Conn::Postgres(c) => {
             const SQL: &str = "INSERT INTO contact_labels (label_id, contact_id, created_at) \
                 SELECT $1, x, $2 FROM unnest($3::text[]) AS x ORDER BY x \
                 ON CONFLICT DO NOTHING";
-            sqlx::query(SQL).bind(label).bind(now).bind(ids).execute(c).await?;
+            sqlx::query(SQL).bind(label.as_str()).bind(now).bind(ids).execute(c).await?;
         }
     }
     Ok(())

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use kirim::cli::admin::Tier;
+use kirim::enums::Tier;
 use kirim_client::{ContactFilter, ContactPatch, NewContact, UpsertItem, UpsertResult};
 use reqwest::StatusCode;
 use serde_json::{Map, Value, json};

@@ -19,7 +19,7 @@ use crate::http::body::{JsonObject, Patch};
 use crate::http::db::DbConn;
 use crate::http::path::Path;
 use crate::http::tenant::Tenant;
-use crate::ids::ContactId;
+use crate::ids::{ContactId, TeamId};
 use crate::store::accounts::AccountRow;
 use crate::store::contacts::{ContactFields, ContactRow};
 use crate::store::{self, upsert};
@@ -35,7 +35,7 @@ struct Item {
     email: Patch<String>,
     /// The metadata patch: a `null` value removes that key.
     metadata: Patch<Map<String, Value>>,
-    team_id: Patch<String>,
+    team_id: Patch<TeamId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -48,7 +48,7 @@ pub enum Outcome {
 
 #[derive(Debug, Serialize)]
 pub struct Upserted {
-    id: String,
+    id: ContactId,
     phone_number: String,
     result: Outcome,
 }
@@ -64,7 +64,7 @@ pub struct UpsertOut {
 /// What happened to one contact, in request order: what the events of §8 are made from
 /// (`contact.created` with `acquisition_source: import`, or `contact.updated` with these fields).
 struct Change {
-    id: String,
+    id: ContactId,
     outcome: Outcome,
     /// Sorted names among `email`, `labels`, `metadata`, `name`, `team_id`.
     changed_fields: Vec<&'static str>,
@@ -85,7 +85,7 @@ pub async fn bulk_upsert(
     };
 
     // 2. The account, the label (locked, as bulk label does), the teams named.
-    let account = accounts::resolve(db.conn(), &tenant, phone_number_id).await?;
+    let account = accounts::find(db.conn(), &tenant, &phone_number_id).await?;
     let label = match &label_id {
         Some(id) => Some(
             store::links::lock_label(db.conn(), &tenant.org_id, id)
@@ -94,7 +94,7 @@ pub async fn bulk_upsert(
         ),
         None => None,
     };
-    let teams: HashSet<String> =
+    let teams: HashSet<TeamId> =
         store::orgs::teams(db.conn(), &tenant.org_id).await?.into_iter().map(|t| t.id).collect();
     for (i, item) in items.iter().enumerate() {
         if let Patch::Value(team) = &item.team_id
@@ -109,14 +109,14 @@ pub async fn bulk_upsert(
     let new_rows: Vec<(ContactId, ContactFields)> =
         items.iter().map(|item| (ContactId::generate(), new_fields(item, &account))).collect();
     let created =
-        upsert::insert_missing(db.conn(), &tenant.org_id, phone_number_id, &new_rows, now).await?;
+        upsert::insert_missing(db.conn(), &tenant.org_id, &phone_number_id, &new_rows, now).await?;
     let existing_phones: Vec<&str> = items
         .iter()
         .map(|item| item.phone_number.as_str())
         .filter(|phone| !created.contains(*phone))
         .collect();
     let mut existing: HashMap<String, ContactRow> =
-        upsert::lock_by_phones(db.conn(), &tenant.org_id, phone_number_id, &existing_phones)
+        upsert::lock_by_phones(db.conn(), &tenant.org_id, &phone_number_id, &existing_phones)
             .await?
             .into_iter()
             .map(|row| (row.phone_number.clone(), row))
@@ -127,7 +127,7 @@ pub async fn bulk_upsert(
     for (i, (item, (new_id, fields))) in items.iter().zip(new_rows).enumerate() {
         if created.contains(&item.phone_number) {
             changes.push(Change {
-                id: new_id.to_string(),
+                id: new_id,
                 outcome: Outcome::Created,
                 changed_fields: Vec::new(),
             });
@@ -160,7 +160,7 @@ pub async fn bulk_upsert(
             .collect();
         let already = upsert::linked(db.conn(), &label.id, &patched_ids).await?;
         for change in changes.iter_mut().filter(|c| c.outcome != Outcome::Created) {
-            if !already.contains(&change.id) {
+            if !already.contains(change.id.as_str()) {
                 change.changed_fields.push("labels");
                 change.changed_fields.sort_unstable();
                 change.outcome = Outcome::Updated;
@@ -168,13 +168,13 @@ pub async fn bulk_upsert(
         }
     }
 
-    let updates: Vec<(String, ContactFields)> = changes
+    let updates: Vec<(ContactId, ContactFields)> = changes
         .iter()
         .zip(&final_fields)
         .filter(|(c, _)| c.outcome == Outcome::Updated)
         .map(|(c, f)| (c.id.clone(), f.clone()))
         .collect();
-    upsert::update_many(db.conn(), &tenant.org_id, phone_number_id, &updates, now).await?;
+    upsert::update_many(db.conn(), &tenant.org_id, &phone_number_id, &updates, now).await?;
     if let Some(label) = &label {
         let mut ids: Vec<&str> = changes.iter().map(|c| c.id.as_str()).collect();
         ids.sort_unstable();
@@ -260,7 +260,7 @@ fn parse_item(value: &Value) -> Result<Item> {
         Patch::Absent => Patch::Absent,
     };
     let team_id = match body.patch_str("team_id")? {
-        Patch::Value(team) => Patch::Value(validate::team_id(team)?.to_owned()),
+        Patch::Value(team) => Patch::Value(validate::team_id(team)?),
         Patch::Null => Patch::Null,
         Patch::Absent => Patch::Absent,
     };
@@ -288,10 +288,12 @@ fn within(i: usize, error: ApiError) -> ApiError {
 
 /// A new contact from an item: `null` and absent alike leave a field empty.
 fn new_fields(item: &Item, account: &AccountRow) -> ContactFields {
-    let value = |p: &Patch<String>| match p {
-        Patch::Value(v) => Some(v.clone()),
-        _ => None,
-    };
+    fn value<T: Clone>(p: &Patch<T>) -> Option<T> {
+        match p {
+            Patch::Value(v) => Some(v.clone()),
+            _ => None,
+        }
+    }
     let metadata: Map<String, Value> = match &item.metadata {
         Patch::Value(m) => {
             m.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), v.clone())).collect()

@@ -214,9 +214,9 @@ impl Job<'_> {
                 let same = (&after.name, &after.email, &after.metadata, &after.team_id)
                     == (&current.name, &current.email, &current.metadata, &current.team_id);
                 if same {
-                    summary.unchanged += 1
+                    summary.unchanged += 1;
                 } else {
-                    summary.updated += 1
+                    summary.updated += 1;
                 }
                 after.id
             }

@@ -50,7 +50,7 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Result<Row, RowError>>, Failure> {
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record?;
-        let line = record.position().map_or(0, |p| p.line());
+        let line = record.position().map_or(0, csv::Position::line);
         let cells: Vec<(&str, &str)> =
             header.iter().map(String::as_str).zip(record.iter().map(str::trim)).collect();
         let row = parse(line, &cells).and_then(|row| {
@@ -121,7 +121,7 @@ fn parse(line: u64, cells: &[(&str, &str)]) -> Result<Row, RowError> {
             name: name.map(|n| Some(n.to_owned())),
             email: email.map(|e| Some(e.to_owned())),
             metadata: (!metadata.is_empty()).then_some(Some(metadata)),
-            team_id: team.map(|t| Some(t.to_owned())),
+            team_id: team.map(|t| Some(t.to_string())),
         },
     };
     Ok(Row { line, item })

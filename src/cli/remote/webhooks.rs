@@ -141,13 +141,12 @@ async fn listen(
     output.notice(&format!("listening on http://{address}/ as {id}; Ctrl-C to stop"));
     let receiver = Arc::new(Receiver { secret: created.initial_secret, output });
     let app = axum::Router::new().route("/", post(receive)).with_state(receiver);
-    let served = axum::serve(listener, app).with_graceful_shutdown(async {
+    let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
-    });
-    let result = served.await;
+    };
+    crate::http_server::run(listener, app, ctrl_c, std::time::Duration::from_secs(5)).await;
     client.delete_subscription(&id).await?;
     output.notice(&format!("deleted subscription {id}"));
-    result?;
     Ok(Done::Ok)
 }
 

@@ -70,7 +70,7 @@ pub(super) async fn without_bulk_upsert(app: &TestApp) -> String {
     let proxy = move |req: Request| {
         let (upstream, http) = (upstream.clone(), http.clone());
         async move {
-            let path = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+            let path = req.uri().path_and_query().map(ToString::to_string).unwrap_or_default();
             if path.contains("/bulk_upsert") {
                 let body = json!({ "error": { "type": "not_found", "code": "route_not_found",
                     "message": "No such route.", "request_id": "req_proxy" } });
@@ -100,7 +100,9 @@ pub(super) async fn without_bulk_upsert(app: &TestApp) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move {
-        axum::serve(listener, axum::Router::new().fallback(proxy)).await.unwrap();
+        let app = axum::Router::new().fallback(proxy);
+        kirim::http_server::run(listener, app, std::future::pending(), std::time::Duration::ZERO)
+            .await;
     });
     format!("http://{address}")
 }
