@@ -64,7 +64,7 @@ pub async fn run(cli: Cli) -> BoxResult<std::process::ExitCode> {
             println!("migrations applied ({})", db.backend());
             Ok(())
         }
-        Command::Admin(args) => admin::run(args).await,
+        Command::Admin(args) => return Ok(admin::run(args).await),
         Command::Openapi => {
             print!("{}", crate::openapi::to_pretty_json(&crate::openapi::document()));
             Ok(())

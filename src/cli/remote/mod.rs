@@ -17,6 +17,7 @@ pub mod webhooks;
 use std::process::ExitCode;
 
 use clap::Args;
+use clap::builder::BoolishValueParser;
 use kirim_client::Client;
 
 pub use output::Output;
@@ -31,7 +32,7 @@ pub struct Remote {
     #[arg(long, env = "KIRIM_API_KEY", hide_env_values = true, global = true)]
     pub api_key: Option<String>,
     /// Print JSON: results on stdout, errors on stderr.
-    #[arg(long, env = "KIRIM_JSON", global = true)]
+    #[arg(long, env = "KIRIM_JSON", global = true, value_parser = BoolishValueParser::new())]
     pub json: bool,
 }
 

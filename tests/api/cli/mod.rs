@@ -1,6 +1,7 @@
 //! The client commands (`kirim contacts|labels …`) as a user runs them: the built binary,
 //! talking HTTP to a real server, with files on disk.
 
+mod admin;
 mod import;
 mod labels;
 
