@@ -10,6 +10,7 @@ mod auth;
 mod bulk;
 mod bulk_validation;
 mod cli;
+mod client;
 mod concurrency;
 mod contacts;
 mod demo;
