@@ -131,13 +131,17 @@ pub async fn update_many(
     let json = rows_json(rows.iter().map(|(id, f)| (id.as_str(), f)));
     match conn {
         Conn::Sqlite(c) => {
-            const SQL: &str = "UPDATE contacts SET team_id = v.value ->> 'team_id', \
-                name = v.value ->> 'name', email = v.value ->> 'email', \
-                name_lc = v.value ->> 'name_lc', email_lc = v.value ->> 'email_lc', \
-                metadata = v.value ->> 'metadata', updated_at = $3 \
-                FROM json_each($4) AS v \
-                WHERE contacts.org_id = $1 AND contacts.account_id = $2 \
-                AND contacts.id = v.value ->> 'id'";
+            // The rows are materialised first so that SQLite walks them and finds each
+            // contact by key; joined directly, it walks the account's contacts instead.
+            const SQL: &str = "WITH v AS MATERIALIZED (SELECT value ->> 'id' AS id, \
+                value ->> 'team_id' AS team_id, value ->> 'name' AS name, \
+                value ->> 'email' AS email, value ->> 'name_lc' AS name_lc, \
+                value ->> 'email_lc' AS email_lc, value ->> 'metadata' AS metadata \
+                FROM json_each($4)) \
+                UPDATE contacts SET team_id = v.team_id, name = v.name, email = v.email, \
+                name_lc = v.name_lc, email_lc = v.email_lc, metadata = v.metadata, \
+                updated_at = $3 FROM v \
+                WHERE contacts.org_id = $1 AND contacts.account_id = $2 AND contacts.id = v.id";
             sqlx::query(SQL)
                 .bind(org.as_str())
                 .bind(account.as_str())
