@@ -131,8 +131,9 @@ pub async fn update_many(
     let json = rows_json(rows.iter().map(|(id, f)| (id.as_str(), f)));
     match conn {
         Conn::Sqlite(c) => {
-            // The rows are materialised first so that SQLite walks them and finds each
-            // contact by key; joined directly, it walks the account's contacts instead.
+            // SQLite must walk the rows and find each contact by its key: the unary `+`s keep
+            // it from using the (account_id, id) index to walk the account's contacts instead,
+            // testing each against all the rows (minutes for a large account).
             const SQL: &str = "WITH v AS MATERIALIZED (SELECT value ->> 'id' AS id, \
                 value ->> 'team_id' AS team_id, value ->> 'name' AS name, \
                 value ->> 'email' AS email, value ->> 'name_lc' AS name_lc, \
@@ -141,7 +142,7 @@ pub async fn update_many(
                 UPDATE contacts SET team_id = v.team_id, name = v.name, email = v.email, \
                 name_lc = v.name_lc, email_lc = v.email_lc, metadata = v.metadata, \
                 updated_at = $3 FROM v \
-                WHERE contacts.org_id = $1 AND contacts.account_id = $2 AND contacts.id = v.id";
+                WHERE +contacts.org_id = $1 AND +contacts.account_id = $2 AND contacts.id = v.id";
             sqlx::query(SQL)
                 .bind(org.as_str())
                 .bind(account.as_str())
