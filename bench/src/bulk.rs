@@ -133,7 +133,7 @@ pub(crate) async fn floor_call(
     )
     .await?
     .expect("label exists");
-    let outcome = kirim::store::links::bulk(
+    let (outcome, _changed) = kirim::store::links::bulk(
         tx.conn(),
         &seeded.org,
         &seeded.account,

@@ -10,6 +10,7 @@ mod docs;
 mod operations;
 mod schemas;
 mod upsert;
+mod webhooks;
 
 use std::sync::OnceLock;
 
@@ -42,11 +43,8 @@ pub fn to_pretty_json(document: &Value) -> String {
 }
 
 fn all_schemas() -> Value {
-    let mut schemas = schemas::schemas();
-    if let Some(map) = schemas.as_object_mut() {
-        map.extend(upsert::schemas());
-    }
-    schemas
+    let schemas = merged(schemas::schemas(), webhooks::schemas());
+    merged(schemas, Value::Object(upsert::schemas()))
 }
 
 pub fn document() -> Value {
@@ -73,6 +71,7 @@ pub fn document() -> Value {
             { "name": "contacts", "description": "Contacts of one WhatsApp account." },
             { "name": "labels", "description": "Team-scoped labels." },
             { "name": "accounts", "description": "The organisation's WhatsApp accounts." },
+            { "name": "webhooks", "description": "Signed event deliveries to your URLs." },
             { "name": "organization", "description": "The caller." },
             { "name": "health", "description": "Liveness of this node." },
             { "name": "meta", "description": "This document." },
@@ -85,6 +84,14 @@ pub fn document() -> Value {
             "securitySchemes": schemas::security_schemes(),
         },
     })
+}
+
+/// `a` with the entries of `b` added (both JSON objects).
+fn merged(mut a: Value, b: Value) -> Value {
+    if let (Some(a), Value::Object(b)) = (a.as_object_mut(), b) {
+        a.extend(b);
+    }
+    a
 }
 
 const DESCRIPTION: &str = "\

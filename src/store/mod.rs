@@ -16,6 +16,7 @@ pub mod orgs;
 pub mod secrets;
 pub mod upsert;
 pub mod url;
+pub mod webhooks;
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -73,6 +73,16 @@ impl Documented {
                 "contacts": [{ "phone_number": unique_phone(), "name": "Ana", "team_id": ids.team }],
                 "label_id": ids.label,
             }),
+            "WebhookSubscriptionIn" => json!({
+                "url": "https://93.184.216.34/hooks/kirim",
+                "events": ["contact.created", "label.deleted"], "description": "CRM",
+            }),
+            "WebhookSubscriptionPatch" => json!({ "description": "CRM sync", "status": "paused" }),
+            "WebhookSecretRotationIn" => json!({ "expires_in_hours": 1 }),
+            "WebhookBulkReplayIn" => json!({
+                "subscription_id": "wbs_01HZZZZZZZZZZZZZZZZZZZZZZZ", "status": "dead",
+                "event_type": "contact.updated", "created_after": "2026-01-01T00:00:00Z",
+            }),
             other => panic!(
                 "no valid body known for the schema `{other}` of {} {}: add one to \
                  tests/api/documented.rs so the tenancy and hostile-input tests cover it",

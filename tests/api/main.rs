@@ -30,4 +30,6 @@ mod ratelimit;
 mod smoke;
 mod tenancy;
 mod upsert;
+mod upsert_events;
 mod upsert_validation;
+mod webhooks;

@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::metadata_object;
+use crate::api::events::{self, LabelChanges};
 use crate::api::{accounts, labels};
 use crate::clock;
 use crate::error::{ApiError, Result};
@@ -24,6 +25,7 @@ use crate::store::accounts::AccountRow;
 use crate::store::contacts::{ContactFields, ContactRow};
 use crate::store::{self, upsert};
 use crate::validate;
+use crate::webhooks::outbox;
 use crate::wire::Data;
 
 pub const MAX_ITEMS: usize = 1000;
@@ -181,6 +183,8 @@ pub async fn bulk_upsert(
         upsert::link_all(db.conn(), &label.id, &ids, now).await?;
     }
 
+    record_events(&mut db, &tenant, &account, &changes, label.as_ref().map(|l| &l.id), now).await?;
+
     let count = |o: Outcome| changes.iter().filter(|c| c.outcome == o).count();
     let out = UpsertOut {
         created: count(Outcome::Created),
@@ -197,6 +201,45 @@ pub async fn bulk_upsert(
             .collect(),
     };
     Ok(Data(out))
+}
+
+/// One `contact.created` (`acquisition_source: import`) per created contact and one
+/// `contact.updated` per changed one, with the contacts as `GET` now shows them, in the request's
+/// transaction (§8.5). Unchanged contacts emit nothing.
+async fn record_events(
+    db: &mut DbConn,
+    tenant: &Tenant,
+    account: &AccountRow,
+    changes: &[Change],
+    label: Option<&crate::ids::LabelId>,
+    now: i64,
+) -> Result<()> {
+    let ids: Vec<ContactId> =
+        changes.iter().filter(|c| c.outcome != Outcome::Unchanged).map(|c| c.id.clone()).collect();
+    // Stamping with the upsert's own `now` changes nothing and reads the rows back in one
+    // statement.
+    let rows: HashMap<ContactId, ContactRow> =
+        store::contacts::touch(db.conn(), &tenant.org_id, &ids, now)
+            .await?
+            .into_iter()
+            .map(|t| (t.contact.id.clone(), t.contact))
+            .collect();
+    let attached = label.map(LabelChanges::attached);
+    let mut recorded = Vec::with_capacity(rows.len());
+    for change in changes {
+        let Some(row) = rows.get(&change.id) else { continue };
+        let contact = super::ContactOut::new(row.clone(), account);
+        recorded.push(match change.outcome {
+            Outcome::Created => events::contact_imported(&contact),
+            _ => {
+                let labels =
+                    attached.as_ref().filter(|_| change.changed_fields.contains(&"labels"));
+                events::contact_updated(&contact, &change.changed_fields, labels)
+            }
+        });
+    }
+    outbox::record(db.conn(), &tenant.org_id, recorded).await?;
+    Ok(())
 }
 
 /// 1 to 1,000 items, each checked as `POST …/contacts` checks its body; a phone number seen
