@@ -273,6 +273,7 @@ async fn execute(db: &Db, command: AdminCommand) -> BoxResult<(String, String)> 
             (json(&account)?, sentence)
         }
         AdminCommand::Key(KeyCommand::Create { org, label, expires_at }) => {
+            refuse_past_expiry(expires_at.as_deref())?;
             let key = admin::create_key(db, &org, label.as_deref(), expires_at.as_deref()).await?;
             let sentence = format!(
                 "created key {} for {}: {} (shown once; store it now)",
@@ -285,6 +286,22 @@ async fn execute(db: &Db, command: AdminCommand) -> BoxResult<(String, String)> 
             (json(&revoked)?, format!("revoked key {}", revoked.id))
         }
     })
+}
+
+/// An operator asking for a key that expires in the past surely mistyped: it would be refused
+/// on its first request. (The service itself allows it, for tests of expiry.)
+fn refuse_past_expiry(expires_at: Option<&str>) -> BoxResult<()> {
+    let past =
+        expires_at.and_then(crate::clock::parse_rfc3339).filter(|at| *at <= crate::clock::now_ms());
+    match past {
+        Some(at) => Err(format!(
+            "expires_at {} is in the past: give a future time, or none for a key that does not \
+             expire",
+            crate::clock::rfc3339(at)
+        )
+        .into()),
+        None => Ok(()),
+    }
 }
 
 fn lines_or(lines: impl Iterator<Item = String>, empty: &str) -> String {
