@@ -99,6 +99,14 @@ prefixed_id!(/// An API key's public id (`key_…`), never the secret.
     KeyId, "key");
 prefixed_id!(/// A request (`req_…`), echoed in `X-Request-Id` and every body.
     RequestId, "req");
+prefixed_id!(/// A webhook event (`evt_…`), the same on every delivery of it.
+    EventId, "evt");
+prefixed_id!(/// A webhook subscription (`wbs_…`).
+    SubscriptionId, "wbs");
+prefixed_id!(/// One delivery of an event to a subscription (`wbd_…`).
+    DeliveryId, "wbd");
+prefixed_id!(/// A webhook signing secret's public id (`sec_…`), never the secret.
+    SecretId, "sec");
 
 /// Team ids are internal and unprefixed: 12 characters of `[a-z0-9]`.
 pub fn new_team_id() -> String {
