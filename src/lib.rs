@@ -9,6 +9,7 @@ pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod demo;
+pub mod dispatch;
 pub mod error;
 pub mod http;
 pub mod http_server;
