@@ -1,0 +1,139 @@
+//! The dispatcher's queries on the outbox (`webhook_deliveries`): claim due rows under a lease,
+//! read what to send, record an attempt's outcome under that lease.
+//!
+//! These are the only queries not scoped to one organisation: the dispatcher serves them all.
+//! A lease (`locked_by`, `locked_until`) is what makes each attempt one node's: a claim takes only
+//! rows whose lease is free or expired, and an outcome is written only by the lease's holder, so
+//! a node that was presumed dead cannot overwrite the attempt another node made since.
+
+use super::{Conn, on_conn};
+
+/// A due delivery this node now holds the lease on.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Claimed {
+    pub id: String,
+    pub subscription_id: String,
+    /// Attempts made before this one.
+    pub attempts: i64,
+}
+
+/// What an attempt sends: the subscription's current URL and the event's recorded bytes.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Job {
+    pub url: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub payload: String,
+}
+
+/// One row of `webhook_secrets`: the `whsec_` string, or its ciphertext when `nonce` is set.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredSecret {
+    pub secret: String,
+    pub nonce: Option<String>,
+}
+
+/// How a claim is bounded.
+pub struct ClaimLimits<'a> {
+    pub total: i64,
+    pub per_subscription: i64,
+    /// Subscriptions that already have all their in-flight slots taken on this node.
+    pub saturated: &'a [String],
+}
+
+/// Leases up to `limits.total` due deliveries of active subscriptions until `lease_until`, in
+/// schedule order with at most `limits.per_subscription` per subscription, so one subscription's
+/// backlog never fills a claim. Run in a short transaction of its own.
+pub async fn claim(
+    conn: Conn<'_>,
+    node: &str,
+    now: i64,
+    lease_until: i64,
+    limits: &ClaimLimits<'_>,
+) -> sqlx::Result<Vec<Claimed>> {
+    // Shared head: due rows of active subscriptions, ranked within their subscription.
+    macro_rules! ranked {
+        ($saturated:literal) => {
+            concat!(
+                "WITH ranked AS (SELECT d.id, d.next_attempt_at, row_number() OVER \
+                 (PARTITION BY d.subscription_id ORDER BY d.next_attempt_at, d.id) AS n \
+                 FROM webhook_deliveries d \
+                 JOIN webhook_subscriptions s ON s.id = d.subscription_id \
+                 WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= $1 \
+                 AND (d.locked_until IS NULL OR d.locked_until < $1) \
+                 AND s.status = 'active' AND s.deleted_at IS NULL AND ",
+                $saturated,
+                "), picked AS (SELECT id FROM ranked WHERE n <= $4 \
+                 ORDER BY next_attempt_at, id LIMIT $5) "
+            )
+        };
+    }
+    // PostgreSQL: SKIP LOCKED lets nodes claim side by side; the lease condition is repeated on
+    // the locked rows because a row another node leased since this statement's snapshot is
+    // re-checked against its new version there.
+    const POSTGRES: &str = concat!(
+        ranked!("d.subscription_id <> ALL($6::text[])"),
+        "UPDATE webhook_deliveries SET locked_by = $2, locked_until = $3 WHERE id IN \
+         (SELECT id FROM webhook_deliveries WHERE id IN (SELECT id FROM picked) \
+         AND status IN ('pending', 'failed') \
+         AND (locked_until IS NULL OR locked_until < $1) FOR UPDATE SKIP LOCKED) \
+         RETURNING id, subscription_id, attempts"
+    );
+    // SQLite: one writer at a time (BEGIN IMMEDIATE), so no row locks to skip.
+    const SQLITE: &str = concat!(
+        ranked!("d.subscription_id NOT IN (SELECT value FROM json_each($6))"),
+        "UPDATE webhook_deliveries SET locked_by = $2, locked_until = $3 \
+         WHERE id IN (SELECT id FROM picked) RETURNING id, subscription_id, attempts"
+    );
+    match conn {
+        Conn::Postgres(c) => {
+            sqlx::query_as(POSTGRES)
+                .bind(now)
+                .bind(node)
+                .bind(lease_until)
+                .bind(limits.per_subscription)
+                .bind(limits.total)
+                .bind(limits.saturated)
+                .fetch_all(c)
+                .await
+        }
+        Conn::Sqlite(c) => {
+            let saturated = serde_json::to_string(limits.saturated).unwrap_or_default();
+            sqlx::query_as(SQLITE)
+                .bind(now)
+                .bind(node)
+                .bind(lease_until)
+                .bind(limits.per_subscription)
+                .bind(limits.total)
+                .bind(saturated)
+                .fetch_all(c)
+                .await
+        }
+    }
+}
+
+/// Gives a lease back without an attempt (no free slot after all, or shutting down).
+pub async fn release(conn: Conn<'_>, node: &str, id: &str) -> sqlx::Result<()> {
+    const SQL: &str = "UPDATE webhook_deliveries SET locked_by = NULL, locked_until = NULL \
+        WHERE id = $1 AND locked_by = $2";
+    on_conn!(conn, c => sqlx::query(SQL).bind(id).bind(node).execute(c).await.map(|_| ()))
+}
+
+pub async fn job(conn: Conn<'_>, id: &str) -> sqlx::Result<Option<Job>> {
+    const SQL: &str = "SELECT s.url, e.id AS event_id, e.type AS event_type, e.payload \
+        FROM webhook_deliveries d \
+        JOIN webhook_subscriptions s ON s.id = d.subscription_id \
+        JOIN webhook_events e ON e.id = d.event_id WHERE d.id = $1";
+    on_conn!(conn, c => sqlx::query_as(SQL).bind(id).fetch_optional(c).await)
+}
+
+/// The subscription's active secrets, newest first (the order of the `v1` values).
+pub async fn active_secrets(
+    conn: Conn<'_>,
+    subscription_id: &str,
+    now: i64,
+) -> sqlx::Result<Vec<StoredSecret>> {
+    const SQL: &str = "SELECT secret, nonce FROM webhook_secrets WHERE subscription_id = $1 \
+        AND (expires_at IS NULL OR expires_at > $2) ORDER BY id DESC";
+    on_conn!(conn, c => sqlx::query_as(SQL).bind(subscription_id).bind(now).fetch_all(c).await)
+}
