@@ -136,12 +136,15 @@ fn classify(error: &reqwest::Error) -> Failure {
     }
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(e) = cause {
-        // io::Error hides the error it wraps from `source()`; look inside it too.
-        let wrapped = e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref());
-        if e.is::<rustls::Error>() || wrapped.is_some_and(|w| w.is::<rustls::Error>()) {
+        if e.is::<rustls::Error>() {
             return Failure::Tls;
         }
-        cause = e.source();
+        // io::Error skips the error it wraps in `source()`; step into it instead.
+        let wrapped = e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref());
+        cause = match wrapped {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
     }
     Failure::Connect
 }

@@ -2,6 +2,7 @@
 //! SQLite by default; PostgreSQL with `KIRIM_TEST_POSTGRES_URL` (see `support.rs`).
 
 mod fixtures;
+mod receiver;
 mod support;
 
 mod accounts;
@@ -26,3 +27,4 @@ mod pool;
 mod ratelimit;
 mod smoke;
 mod tenancy;
+mod webhook_client;
