@@ -65,6 +65,8 @@ pub struct ServeArgs {
     /// On SIGTERM, seconds to let in-flight requests finish before exiting anyway.
     #[arg(long, env = "KIRIM_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
+    #[command(flatten)]
+    pub webhooks: crate::webhooks::settings::WebhookArgs,
     /// Log format.
     #[arg(long, env = "KIRIM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

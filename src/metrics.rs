@@ -164,6 +164,7 @@ pub fn render(pool: (u32, u32)) -> String {
         "Rate-limit decisions made locally because Redis did not answer.",
         &REDIS_FALLBACKS,
     );
+    crate::webhooks::metrics::render(&mut out);
     crate::dispatch::metrics::render(&mut out);
     out
 }

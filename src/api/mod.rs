@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod contacts;
+pub mod events;
 pub mod health;
 pub mod labels;
 pub mod me;

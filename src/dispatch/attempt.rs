@@ -10,6 +10,7 @@ use super::{Dispatcher, metrics};
 use crate::clock;
 use crate::store::attempts::{self, AttemptRecord, Recorded};
 use crate::store::dispatch::{self as queue, Claimed};
+use crate::store::webhooks::secrets;
 
 impl Dispatcher {
     /// Makes the attempt; errors are the database's (logged by the caller). Whatever happens, a
@@ -22,8 +23,10 @@ impl Dispatcher {
             let Some(job) = queue::job(conn.conn(), &claimed.id).await? else {
                 return Ok(()); // purged meanwhile
             };
-            let stored = queue::active_secrets(conn.conn(), &claimed.subscription_id, now).await?;
-            (job, stored.iter().filter_map(|s| (self.config.open_secret)(s)).collect::<Vec<_>>())
+            let stored = secrets::active(conn.conn(), &claimed.subscription_id, now).await?;
+            // Stored oldest first; signed newest first.
+            let open = stored.iter().rev().filter_map(|s| (self.config.open_secret)(&s.stored()));
+            (job, open.collect::<Vec<_>>())
         };
         let t = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
         let signature = signature_header(t as i64, job.payload.as_bytes(), &secrets);

@@ -14,7 +14,7 @@ use reqwest::header::{CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
 
 use super::outcome::{Answer, Failure};
 use super::schedule::parse_retry_after;
-use super::address::is_public;
+use crate::webhooks::target::{self, is_public};
 
 /// How much of a receiver's answer is read and kept (`response_body`).
 pub const RESPONSE_BODY_LIMIT: usize = 1024;
@@ -68,7 +68,7 @@ impl WebhookClient {
 
     pub async fn send(&self, out: &Outgoing<'_>) -> Sent {
         let started = Instant::now();
-        let (answer, body) = if self.refuses_literal(out.url) {
+        let (answer, body) = if self.refuses_before_resolving(out.url) {
             (Answer::Failed(Failure::Connect), None)
         } else {
             match tokio::time::timeout(self.timeout, self.exchange(out)).await {
@@ -80,18 +80,16 @@ impl WebhookClient {
         Sent { answer, body, elapsed: started.elapsed() }
     }
 
-    /// `http://` and IP-literal hosts outside the policy (a resolver never sees a literal).
-    fn refuses_literal(&self, url: &str) -> bool {
-        if self.allow_private {
-            return false;
-        }
-        let Ok(url) = reqwest::Url::parse(url) else { return true };
-        if url.scheme() != "https" {
-            return true;
-        }
-        let host = url.host_str().unwrap_or_default();
-        let literal = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>();
-        literal.is_ok_and(|ip| !is_public(ip))
+    /// A URL outside the policy's syntax (`http://` included, unless allowed), or an IP-literal
+    /// host outside it: a resolver never sees a literal.
+    fn refuses_before_resolving(&self, url: &str) -> bool {
+        let Ok(url) = target::parse(url, self.allow_private) else { return true };
+        let literal = match url.host() {
+            Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
+            Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
+            _ => return false,
+        };
+        !self.allow_private && !is_public(literal)
     }
 
     async fn exchange(&self, out: &Outgoing<'_>) -> reqwest::Result<(Answer, String)> {

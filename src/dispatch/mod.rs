@@ -7,7 +7,6 @@
 //! on the in-process signal of a commit, on PostgreSQL `NOTIFY` from other nodes, on an attempt
 //! finishing, and at the next scheduled retry, with a short poll as the fallback for all of them.
 
-pub mod address;
 mod attempt;
 pub mod client;
 pub mod metrics;
@@ -27,13 +26,14 @@ pub use self::run::DispatcherHandle;
 use self::client::WebhookClient;
 use self::schedule::RetrySchedule;
 use crate::store::Db;
-use crate::store::dispatch::StoredSecret;
+use crate::webhooks::WebhookSettings;
+use crate::webhooks::secret::{self, Stored};
 
 /// The PostgreSQL channel a commit that recorded deliveries notifies.
 pub const CHANNEL: &str = "kirim_webhooks";
 
 /// Turns a stored secret into the `whsec_…` string it signs with (`None`: cannot be opened).
-pub type SecretOpener = Arc<dyn Fn(&StoredSecret) -> Option<String> + Send + Sync>;
+pub type SecretOpener = Arc<dyn Fn(&Stored) -> Option<String> + Send + Sync>;
 
 /// How the dispatcher sends.
 #[derive(Clone)]
@@ -53,16 +53,26 @@ pub struct DispatchConfig {
     pub open_secret: SecretOpener,
 }
 
-impl Default for DispatchConfig {
-    fn default() -> Self {
+impl DispatchConfig {
+    /// The operator's settings, with the default concurrency bounds.
+    pub fn new(settings: &WebhookSettings) -> Self {
+        let key = settings.secret_key.clone();
         Self {
-            allow_private: false,
-            schedule: RetrySchedule::default(),
-            timeout: Duration::from_secs(10),
-            retention: Duration::from_secs(30 * 86_400),
+            allow_private: settings.allow_private,
+            schedule: RetrySchedule::new(settings.retry_schedule.clone()),
+            timeout: settings.timeout,
+            retention: settings.retention,
             global_in_flight: 64,
             per_subscription: 4,
-            open_secret: Arc::new(|s: &StoredSecret| s.nonce.is_none().then(|| s.secret.clone())),
+            open_secret: Arc::new(move |stored: &Stored| {
+                match secret::open(key.as_ref(), stored) {
+                    Ok(plain) => Some(plain),
+                    Err(error) => {
+                        tracing::error!(%error, "a webhook signing secret cannot be read");
+                        None
+                    }
+                }
+            }),
         }
     }
 }

@@ -88,7 +88,7 @@ mod tests {
     }
 
     fn fast() -> RetrySchedule {
-        "100ms,200ms".parse().unwrap()
+        RetrySchedule::new(vec![Duration::from_millis(100), Duration::from_millis(200)])
     }
 
     #[test]

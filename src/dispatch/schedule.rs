@@ -2,8 +2,6 @@
 //! each with ±20 % jitter so a receiver coming back from an outage is not hit by every delivery
 //! in the same second, stretched by a receiver's `Retry-After` (capped at 24 h).
 
-use std::fmt;
-use std::str::FromStr;
 use std::time::{Duration, SystemTime};
 
 use crate::ids::random_bytes;
@@ -17,14 +15,12 @@ const JITTER: f64 = 0.2;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetrySchedule(Vec<Duration>);
 
-impl Default for RetrySchedule {
-    /// `10s,30s,2m,10m,1h,6h,24h`: eight attempts over about 31 hours.
-    fn default() -> Self {
-        "10s,30s,2m,10m,1h,6h,24h".parse().expect("the default schedule parses")
-    }
-}
-
 impl RetrySchedule {
+    /// From the operator's delays (`KIRIM_WEBHOOK_RETRY_SCHEDULE`).
+    pub fn new(delays: Vec<Duration>) -> Self {
+        Self(delays)
+    }
+
     /// The most attempts a delivery gets before it is `dead`.
     pub fn max_attempts(&self) -> u32 {
         self.0.len() as u32 + 1
@@ -35,44 +31,6 @@ impl RetrySchedule {
         let base = *self.0.get(attempt.checked_sub(1)? as usize)?;
         Some(jitter(base))
     }
-}
-
-/// Parses `10s,30s,2m,10m,1h,6h,24h` (units `ms`, `s`, `m`, `h`; at least one delay).
-impl FromStr for RetrySchedule {
-    type Err = ScheduleError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let delays = s.split(',').map(|d| parse_delay(d.trim())).collect::<Option<Vec<_>>>();
-        match delays {
-            Some(delays) if !delays.is_empty() => Ok(Self(delays)),
-            _ => Err(ScheduleError(s.to_owned())),
-        }
-    }
-}
-
-#[derive(Debug)]
-pub struct ScheduleError(String);
-
-impl fmt::Display for ScheduleError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}` is not a retry schedule such as 10s,30s,2m,10m,1h,6h,24h", self.0)
-    }
-}
-
-impl std::error::Error for ScheduleError {}
-
-fn parse_delay(s: &str) -> Option<Duration> {
-    let split = s.find(|c: char| !c.is_ascii_digit())?;
-    let (digits, unit) = s.split_at(split);
-    let n: u64 = digits.parse().ok()?;
-    let unit_ms = match unit {
-        "ms" => 1,
-        "s" => 1_000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        _ => return None,
-    };
-    Some(Duration::from_millis(n.checked_mul(unit_ms)?))
 }
 
 /// `base` scaled by a uniform factor in [0.8, 1.2].
@@ -96,26 +54,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_the_default_and_fast_schedules() {
-        let schedule = RetrySchedule::default();
-        assert_eq!(schedule.max_attempts(), 8);
-        assert_eq!(schedule.0[2], Duration::from_secs(120));
-        assert_eq!(schedule.0[6], Duration::from_secs(86_400));
-        let fast: RetrySchedule = "100ms, 200ms".parse().unwrap();
-        assert_eq!(fast.0, [Duration::from_millis(100), Duration::from_millis(200)]);
-        assert_eq!(fast.max_attempts(), 3);
-    }
-
-    #[test]
-    fn refuses_what_is_not_a_schedule() {
-        for bad in ["", "10", "10x", "s", "1s,,2s", "-1s", "99999999999999999h"] {
-            assert!(bad.parse::<RetrySchedule>().is_err(), "{bad}");
-        }
-    }
-
-    #[test]
     fn delays_are_jittered_within_a_fifth_and_end_after_the_last() {
-        let schedule: RetrySchedule = "10s,1h".parse().unwrap();
+        let schedule = RetrySchedule::new(vec![Duration::from_secs(10), Duration::from_secs(3600)]);
         for _ in 0..200 {
             let d = schedule.delay_after(1).unwrap();
             assert!(d >= Duration::from_secs(8) && d <= Duration::from_secs(12), "{d:?}");

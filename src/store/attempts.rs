@@ -2,6 +2,7 @@
 //! run of dead deliveries (auto-disable, contract §8.4), and the outbox's upkeep: its backlog
 //! and its retention purge.
 
+use super::webhooks::deliveries;
 use super::{Conn, on_conn};
 
 /// Deliveries that die in a row before their subscription is disabled.
@@ -67,9 +68,6 @@ async fn count_death(mut conn: Conn<'_>, subscription_id: &str, now: i64) -> sql
     const DISABLE: &str = "UPDATE webhook_subscriptions SET status = 'disabled', \
         disabled_reason = 'consecutive_failures', updated_at = $2 \
         WHERE id = $1 AND status <> 'disabled' AND deleted_at IS NULL";
-    const KILL: &str = "UPDATE webhook_deliveries SET status = 'dead', \
-        last_error = 'subscription_disabled', next_attempt_at = NULL, updated_at = $2 \
-        WHERE subscription_id = $1 AND status IN ('pending', 'failed')";
     let (failures, status): (i64, String) = on_conn!(conn.reborrow(), c =>
         sqlx::query_as(COUNT).bind(subscription_id).fetch_one(c).await)?;
     if failures < DISABLE_AFTER || status == "disabled" {
@@ -80,8 +78,7 @@ async fn count_death(mut conn: Conn<'_>, subscription_id: &str, now: i64) -> sql
     if disabled == 0 {
         return Ok(Recorded::Stored);
     }
-    on_conn!(conn, c => sqlx::query(KILL).bind(subscription_id).bind(now)
-        .execute(c).await.map(|r| r.rows_affected()))?;
+    deliveries::kill_unfinished(conn, subscription_id, "subscription_disabled", now).await?;
     Ok(Recorded::StoredAndDisabled)
 }
 

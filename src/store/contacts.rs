@@ -171,6 +171,45 @@ pub async fn list(
     })
 }
 
+/// A contact stamped by [`touch`], with the account it belongs to.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TouchedContact {
+    #[sqlx(flatten)]
+    pub contact: ContactRow,
+    pub account_id: String,
+}
+
+/// Stamps `updated_at = now` on the organisation's contacts among `ids` (their link set changed)
+/// and returns them as they now are: one statement whatever their number.
+pub async fn touch(
+    conn: Conn<'_>,
+    org: &OrgId,
+    ids: &[String],
+    now: i64,
+) -> sqlx::Result<Vec<TouchedContact>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    match conn {
+        Conn::Sqlite(c) => {
+            const SQL: &str = "UPDATE contacts SET updated_at = $2 WHERE org_id = $1 \
+                AND id IN (SELECT value FROM json_each($3)) RETURNING id, team_id, phone_number, \
+                name, email, metadata, created_at, updated_at, account_id";
+            let json = serde_json::to_string(ids).unwrap_or_default();
+            sqlx::query_as(SQL).bind(org.as_str()).bind(now).bind(json).fetch_all(c).await
+        }
+        Conn::Postgres(c) => {
+            // The rows are locked in id order first, the order every such writer uses, so two
+            // requests stamping overlapping contacts queue instead of deadlocking.
+            const SQL: &str = "UPDATE contacts SET updated_at = $2 WHERE id IN \
+                (SELECT id FROM contacts WHERE org_id = $1 AND id = ANY($3) ORDER BY id \
+                FOR NO KEY UPDATE) RETURNING id, team_id, phone_number, name, email, metadata, \
+                created_at, updated_at, account_id";
+            sqlx::query_as(SQL).bind(org.as_str()).bind(now).bind(ids).fetch_all(c).await
+        }
+    }
+}
+
 /// Inserts many contacts of one account in one statement (the demo's 1,000).
 pub async fn insert_many(
     conn: Conn<'_>,

@@ -26,13 +26,6 @@ pub struct Job {
     pub payload: String,
 }
 
-/// One row of `webhook_secrets`: the `whsec_` string, or its ciphertext when `nonce` is set.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct StoredSecret {
-    pub secret: String,
-    pub nonce: Option<String>,
-}
-
 /// How a claim is bounded.
 pub struct ClaimLimits<'a> {
     pub total: i64,
@@ -125,15 +118,4 @@ pub async fn job(conn: Conn<'_>, id: &str) -> sqlx::Result<Option<Job>> {
         JOIN webhook_subscriptions s ON s.id = d.subscription_id \
         JOIN webhook_events e ON e.id = d.event_id WHERE d.id = $1";
     on_conn!(conn, c => sqlx::query_as(SQL).bind(id).fetch_optional(c).await)
-}
-
-/// The subscription's active secrets, newest first (the order of the `v1` values).
-pub async fn active_secrets(
-    conn: Conn<'_>,
-    subscription_id: &str,
-    now: i64,
-) -> sqlx::Result<Vec<StoredSecret>> {
-    const SQL: &str = "SELECT secret, nonce FROM webhook_secrets WHERE subscription_id = $1 \
-        AND (expires_at IS NULL OR expires_at > $2) ORDER BY id DESC";
-    on_conn!(conn, c => sqlx::query_as(SQL).bind(subscription_id).bind(now).fetch_all(c).await)
 }
