@@ -6,6 +6,7 @@ pub mod events;
 pub mod health;
 pub mod labels;
 pub mod me;
+pub mod webhooks;
 
 use axum::Router;
 
@@ -18,6 +19,7 @@ pub fn authenticated() -> Router<AppState> {
         .merge(accounts::router())
         .merge(contacts::router())
         .merge(labels::router())
+        .merge(webhooks::router())
 }
 
 /// Routes open to anyone.

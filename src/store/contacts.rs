@@ -35,6 +35,10 @@ pub struct ContactFilter<'a> {
     pub search: Option<&'a str>,
     pub label: Option<&'a LabelId>,
     pub after: Option<&'a str>,
+    /// `updated_since` (§9): only contacts with `updated_at ≥` this, oldest change first.
+    pub updated_since: Option<i64>,
+    /// In that order, the `(updated_at, id)` the previous page ended on.
+    pub after_change: Option<(i64, &'a str)>,
 }
 
 pub async fn insert(
@@ -129,7 +133,8 @@ pub async fn delete(
 /// One page, newest first: `limit` rows at most, one more to tell whether another page exists.
 ///
 /// With a label filter the walk is driven by the `(label_id, contact_id)` key of the link table,
-/// so a deep page costs the same as the first one.
+/// so a deep page costs the same as the first one. With `updated_since` the order is the oldest
+/// change first, a keyset walk over `(updated_at, id)` (index `contacts_account_updated`).
 pub async fn list(
     conn: Conn<'_>,
     org: &OrgId,
@@ -162,6 +167,16 @@ pub async fn list(
             let pattern = format!("%{}%", escape_like(search));
             q.push(" AND (c.name_lc LIKE ").push_bind(pattern.clone()).push(" ESCAPE '\\'");
             q.push(" OR c.email_lc LIKE ").push_bind(pattern).push(" ESCAPE '\\')");
+        }
+        if let Some(since) = filter.updated_since {
+            q.push(" AND c.updated_at >= ").push_bind(since);
+            if let Some((updated_at, id)) = filter.after_change {
+                q.push(" AND (c.updated_at > ").push_bind(updated_at);
+                q.push(" OR (c.updated_at = ").push_bind(updated_at);
+                q.push(" AND c.id > ").push_bind(id).push("))");
+            }
+            q.push(" ORDER BY c.updated_at, c.id LIMIT ").push_bind(limit + 1);
+            return q.build_query_as().fetch_all(c).await;
         }
         if let Some(after) = filter.after {
             q.push(format_args!(" AND {order_column} < ")).push_bind(after);
