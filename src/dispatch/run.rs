@@ -74,7 +74,12 @@ impl Dispatcher {
                 () = self.wake.notified() => {}
                 () = self.freed.notified() => {}
                 () = tokio::time::sleep(pause) => {}
-                _ = stopped.changed() => {}
+                changed = stopped.changed() => {
+                    // The handle was dropped: nobody is left to stop the loop, so stop now.
+                    if changed.is_err() {
+                        break;
+                    }
+                }
             }
         }
         while in_flight.join_next().await.is_some() {}

@@ -2,6 +2,7 @@
 //! SQLite by default; PostgreSQL with `KIRIM_TEST_POSTGRES_URL` (see `support.rs`).
 
 mod fixtures;
+mod hooks;
 mod receiver;
 mod support;
 
@@ -11,6 +12,8 @@ mod bulk;
 mod bulk_validation;
 mod concurrency;
 mod contacts;
+mod delivery_outcomes;
+mod delivery_signature;
 mod demo;
 mod errors;
 mod filters;
