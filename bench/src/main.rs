@@ -76,6 +76,7 @@ async fn main() {
     });
 
     let server = Server::start(&database.url).await;
+    kirim::dispatch::client::use_ring_for_tls();
     let http = reqwest::Client::new();
 
     if args.scale_to.is_some() {

@@ -51,9 +51,7 @@ pub struct WebhookClient {
 
 impl WebhookClient {
     pub fn new(allow_private: bool, timeout: Duration) -> Self {
-        // reqwest is built without a bundled crypto provider; rustls' ring is already linked (the
-        // database drivers use it). Installing twice is harmless, hence the ignored result.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        use_ring_for_tls();
         let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             // A proxy would resolve the host itself, out of reach of the address check.
@@ -145,6 +143,13 @@ fn classify(error: &reqwest::Error) -> Failure {
         };
     }
     Failure::Connect
+}
+
+/// Makes rustls' ring the process's TLS crypto. reqwest is built without a provider of its own
+/// (its default one is a large C build), and panics on building any client before this has run;
+/// ring is already linked for the database drivers. Idempotent.
+pub fn use_ring_for_tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// Resolves with the system resolver and refuses any answer holding a non-public address.

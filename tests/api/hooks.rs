@@ -91,10 +91,25 @@ where
 /// Waits until every delivery of the subscription is final (`delivered` or `dead`) and there are
 /// at least `n`; returns them oldest first.
 pub async fn settled(app: &TestApp, org: &Org, subscription: &str, n: usize) -> Vec<Value> {
-    eventually(Duration::from_secs(30), "deliveries to settle", || async {
+    let what = format!("{n} deliveries to settle");
+    let last = std::sync::Mutex::new(Vec::new());
+    let found = eventually(Duration::from_secs(30), &what, || async {
         let all = deliveries(app, org, subscription).await;
         let done = all.iter().all(|d| d["status"] == "delivered" || d["status"] == "dead");
+        *last.lock().unwrap() = all.iter().map(|d| d["status"].to_string()).collect();
         (all.len() >= n && done).then_some(all)
-    })
-    .await
+    });
+    // Say what was still open when it did not settle.
+    let guard = Guard(&last);
+    let all = found.await;
+    std::mem::forget(guard);
+    all
+}
+
+struct Guard<'a>(&'a std::sync::Mutex<Vec<String>>);
+
+impl Drop for Guard<'_> {
+    fn drop(&mut self) {
+        eprintln!("deliveries when giving up: {:?}", self.0.lock().unwrap_or_else(|p| p.into_inner()));
+    }
 }

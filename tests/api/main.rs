@@ -12,6 +12,7 @@ mod bulk;
 mod bulk_validation;
 mod concurrency;
 mod contacts;
+mod delivery_flow;
 mod delivery_outcomes;
 mod delivery_signature;
 mod demo;

@@ -97,6 +97,7 @@ impl TestApp {
 
     /// A server with this state (e.g. with a shorter idempotency wait).
     pub async fn serve_state(state: kirim::state::AppState) -> Self {
+        kirim::dispatch::client::use_ring_for_tls();
         let db = state.db.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
