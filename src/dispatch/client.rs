@@ -159,7 +159,8 @@ impl Resolve for PublicOnly {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_owned();
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             if let Some(refused) = addrs.iter().find(|a| !is_public(a.ip())) {
                 let message = format!("{host} resolves to {}, not a public address", refused.ip());
                 return Err(message.into());

@@ -70,6 +70,7 @@ pub fn render(out: &mut String) {
     let _ = writeln!(out, "# HELP {name} How overdue the oldest due delivery is.");
     let _ = writeln!(out, "# TYPE {name} gauge\n{name} {age}");
     let name = "kirim_webhook_subscriptions_disabled_total";
-    let _ = writeln!(out, "# HELP {name} Subscriptions disabled after consecutive dead deliveries.");
+    let _ =
+        writeln!(out, "# HELP {name} Subscriptions disabled after consecutive dead deliveries.");
     let _ = writeln!(out, "# TYPE {name} counter\n{name} {}", DISABLED.load(Ordering::Relaxed));
 }

@@ -22,8 +22,8 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, Semaphore};
 
-pub use self::run::DispatcherHandle;
 use self::client::WebhookClient;
+pub use self::run::DispatcherHandle;
 use self::schedule::RetrySchedule;
 use crate::store::Db;
 use crate::webhooks::WebhookSettings;

@@ -41,8 +41,13 @@ impl Failure {
 pub enum Step {
     Delivered,
     /// `failed`, with another attempt after `delay`.
-    Retry { error: &'static str, delay: Duration },
-    Dead { error: &'static str },
+    Retry {
+        error: &'static str,
+        delay: Duration,
+    },
+    Dead {
+        error: &'static str,
+    },
 }
 
 impl Step {

@@ -61,7 +61,11 @@ pub async fn record(mut conn: Conn<'_>, a: &AttemptRecord<'_>) -> sqlx::Result<R
     }
 }
 
-async fn count_death(mut conn: Conn<'_>, subscription_id: &str, now: i64) -> sqlx::Result<Recorded> {
+async fn count_death(
+    mut conn: Conn<'_>,
+    subscription_id: &str,
+    now: i64,
+) -> sqlx::Result<Recorded> {
     const COUNT: &str = "UPDATE webhook_subscriptions \
         SET consecutive_failures = consecutive_failures + 1 WHERE id = $1 \
         RETURNING consecutive_failures, status";

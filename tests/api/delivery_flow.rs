@@ -62,7 +62,10 @@ async fn twenty_four_dead_deliveries_in_a_row_disable_the_subscription() {
     app.contacts(&org, 1).await;
     settled(&app, &org, &id, 24).await;
     let s = subscription(&app, &org, &id).await;
-    assert_eq!((s["status"].as_str(), s["consecutive_failures"].as_i64()), (Some("active"), Some(0)));
+    assert_eq!(
+        (s["status"].as_str(), s["consecutive_failures"].as_i64()),
+        (Some("active"), Some(0))
+    );
 
     // Then 30 more that die: the 24th disables it, what is unfinished dies with it, and the
     // changes made after it records nothing for it.
@@ -145,15 +148,17 @@ async fn a_node_without_private_targets_allowed_refuses_to_send_to_them() {
     for url in &urls {
         ids.push(subscribe(&lenient, &org, url).await.0);
     }
-    let strict_settings = kirim::webhooks::WebhookSettings {
-        allow_private: false,
-        ..fast_settings()
-    };
+    let strict_settings =
+        kirim::webhooks::WebhookSettings { allow_private: false, ..fast_settings() };
     let strict = TestApp::serve_webhooks(lenient.db.clone(), strict_settings, true).await;
     let r = strict
-        .post(&org.key, &format!("/v1/{}/contacts", org.phone_number_id), &serde_json::json!({
-            "phone_number": unique_phone()
-        }))
+        .post(
+            &org.key,
+            &format!("/v1/{}/contacts", org.phone_number_id),
+            &serde_json::json!({
+                "phone_number": unique_phone()
+            }),
+        )
         .await;
     r.assert_status(StatusCode::CREATED);
     for (id, url) in ids.iter().zip(&urls) {

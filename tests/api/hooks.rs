@@ -32,7 +32,12 @@ pub async fn subscribe(app: &TestApp, org: &Org, url: &str) -> (String, String) 
     subscribe_to(app, org, url, &["contact.created", "contact.updated"]).await
 }
 
-pub async fn subscribe_to(app: &TestApp, org: &Org, url: &str, events: &[&str]) -> (String, String) {
+pub async fn subscribe_to(
+    app: &TestApp,
+    org: &Org,
+    url: &str,
+    events: &[&str],
+) -> (String, String) {
     let body = json!({ "url": url, "events": events });
     let r = app.post(&org.key, "/v1/webhook_subscriptions", &body).await;
     r.assert_status(StatusCode::CREATED);
@@ -110,6 +115,9 @@ struct Guard<'a>(&'a std::sync::Mutex<Vec<String>>);
 
 impl Drop for Guard<'_> {
     fn drop(&mut self) {
-        eprintln!("deliveries when giving up: {:?}", self.0.lock().unwrap_or_else(|p| p.into_inner()));
+        eprintln!(
+            "deliveries when giving up: {:?}",
+            self.0.lock().unwrap_or_else(|p| p.into_inner())
+        );
     }
 }

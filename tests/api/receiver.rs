@@ -38,6 +38,8 @@ pub struct Received {
     pub t: Option<i64>,
     /// How many `v1` values the header carried.
     pub v1_count: usize,
+    /// The status the receiver answered (or is about to answer, for a slow reply).
+    pub status: u16,
 }
 
 impl Received {
@@ -125,13 +127,20 @@ async fn receive(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Byte
             .collect(),
         _ => Vec::new(),
     };
-    let received =
-        Received { headers, body, at: Instant::now(), verified_by, t, v1_count: v1s.len() };
-    inner.got.lock().unwrap().push(received);
-    inner.arrived.notify_waiters();
     let reply = inner.script.lock().unwrap().pop_front();
     let reply = reply.or_else(|| inner.otherwise.lock().unwrap().clone());
-    answer(reply.unwrap_or(Reply::Status(200))).await
+    let reply = reply.unwrap_or(Reply::Status(200));
+    let status = match &reply {
+        Reply::Status(code)
+        | Reply::WithHeaders(code, _)
+        | Reply::Body(code, _)
+        | Reply::Slow(_, code) => *code,
+    };
+    let v1_count = v1s.len();
+    let received = Received { headers, body, at: Instant::now(), verified_by, t, v1_count, status };
+    inner.got.lock().unwrap().push(received);
+    inner.arrived.notify_waiters();
+    answer(reply).await
 }
 
 async fn answer(reply: Reply) -> Response {
@@ -142,10 +151,9 @@ async fn answer(reply: Reply) -> Response {
         Reply::WithHeaders(code, headers) => {
             let mut response = status(code).into_response();
             for (name, value) in headers {
-                response.headers_mut().insert(
-                    HeaderName::from_static(name),
-                    HeaderValue::from_str(&value).unwrap(),
-                );
+                response
+                    .headers_mut()
+                    .insert(HeaderName::from_static(name), HeaderValue::from_str(&value).unwrap());
             }
             response
         }

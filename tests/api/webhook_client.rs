@@ -73,7 +73,10 @@ async fn retry_after_is_read_from_the_answer() {
     let receiver = Receiver::start().await;
     receiver.otherwise(Reply::WithHeaders(429, vec![("retry-after", "7".into())]));
     let sent = send(&permissive(), &receiver.url).await;
-    assert_eq!(sent.answer, Answer::Status { code: 429, retry_after: Some(Duration::from_secs(7)) });
+    assert_eq!(
+        sent.answer,
+        Answer::Status { code: 429, retry_after: Some(Duration::from_secs(7)) }
+    );
 }
 
 #[tokio::test]

@@ -86,7 +86,10 @@ async fn known_subscription(conn: Conn<'_>, tenant: &Tenant, raw: &str) -> Resul
 
 fn status_filter(raw: &str, allowed: &[&'static str]) -> Result<&'static str> {
     allowed.iter().copied().find(|s| *s == raw).ok_or_else(|| {
-        ApiError::invalid_field("status", format!("`status` must be one of {}.", allowed.join(", ")))
+        ApiError::invalid_field(
+            "status",
+            format!("`status` must be one of {}.", allowed.join(", ")),
+        )
     })
 }
 

@@ -35,15 +35,14 @@ pub async fn rotate(
     let id = subscription_id(&id, "id")?;
     let hours = match body.get("expires_in_hours") {
         None | Some(Value::Null) => DEFAULT_EXPIRES_IN_HOURS,
-        Some(value) => value
-            .as_i64()
-            .filter(|h| (0..=MAX_EXPIRES_IN_HOURS).contains(h))
-            .ok_or_else(|| {
+        Some(value) => {
+            value.as_i64().filter(|h| (0..=MAX_EXPIRES_IN_HOURS).contains(h)).ok_or_else(|| {
                 ApiError::invalid_field(
                     "expires_in_hours",
                     "`expires_in_hours` must be an integer from 0 to 720.",
                 )
-            })?,
+            })?
+        }
     };
     let mut subscription = find(db.conn(), &tenant, &id, true).await?;
     let now = clock::now_ms();
