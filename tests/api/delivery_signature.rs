@@ -34,7 +34,11 @@ async fn a_committed_change_reaches_the_receiver_signed_with_the_subscription_se
     assert_eq!(r.header("x-kirim-source"), "kirim");
     assert_eq!(r.header("content-type"), "application/json");
     assert!(secret.starts_with("whsec_"));
-    assert_eq!(r.verified_by, [secret.clone()], "verifies with the whole whsec_ string");
+    assert_eq!(
+        r.verified_by,
+        std::slice::from_ref(&secret),
+        "verifies with the whole whsec_ string"
+    );
     assert_eq!(r.v1_count, 1);
 
     let deliveries = settled(&app, &org, &subscription, 1).await;
@@ -96,7 +100,7 @@ async fn a_retry_and_a_replay_send_the_same_bytes_with_a_fresh_timestamp() {
     assert_eq!(first.header("x-kirim-delivery-id"), retry.header("x-kirim-delivery-id"));
     assert_eq!((first.attempt(), retry.attempt()), (1, 2));
     assert!(retry.t.unwrap() > first.t.unwrap(), "t is taken per attempt");
-    assert_eq!(retry.verified_by, [secret.clone()]);
+    assert_eq!(retry.verified_by, std::slice::from_ref(&secret));
     let delivered = settled(&app, &org, &subscription, 1).await;
     assert_eq!(delivered[0]["status"], "delivered");
     assert_eq!(delivered[0]["attempts"], 2);
