@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::api::contacts::ContactOut;
 use crate::api::labels::LabelOut;
+use crate::ids::{LabelId, PhoneNumberId};
 use crate::store::contacts::TouchedContact;
 use crate::webhooks::events::{
     CONTACT_CREATED, CONTACT_DELETED, CONTACT_UPDATED, LABEL_CREATED, LABEL_DELETED, LABEL_UPDATED,
@@ -16,17 +17,17 @@ use crate::webhooks::outbox::NewEvent;
 /// The labels a change attached to and detached from one contact.
 #[derive(Debug, Default, Serialize)]
 pub struct LabelChanges {
-    pub attached: Vec<String>,
-    pub detached: Vec<String>,
+    pub attached: Vec<LabelId>,
+    pub detached: Vec<LabelId>,
 }
 
 impl LabelChanges {
-    pub fn attached(label: &str) -> Self {
-        Self { attached: vec![label.to_owned()], detached: Vec::new() }
+    pub fn attached(label: &LabelId) -> Self {
+        Self { attached: vec![label.clone()], detached: Vec::new() }
     }
 
-    pub fn detached(label: &str) -> Self {
-        Self { attached: Vec::new(), detached: vec![label.to_owned()] }
+    pub fn detached(label: &LabelId) -> Self {
+        Self { attached: Vec::new(), detached: vec![label.clone()] }
     }
 }
 
@@ -76,7 +77,7 @@ pub fn contact_updated(
 /// changed field.
 pub fn links_changed(
     contacts: Vec<TouchedContact>,
-    phone_numbers: &HashMap<String, String>,
+    phone_numbers: &HashMap<PhoneNumberId, String>,
     changes: &LabelChanges,
 ) -> Vec<NewEvent> {
     contacts

@@ -11,17 +11,18 @@ use serde_json::{Value, json};
 
 use crate::api::events::{self, LabelChanges};
 use crate::clock;
-use crate::error::{ApiError, Result};
+use crate::enums::Color;
+use crate::error::{ApiError, OnConflict, Result};
 use crate::http::body::{JsonObject, Patch};
 use crate::http::db::DbConn;
 use crate::http::page::PageRequest;
 use crate::http::path::Path;
 use crate::http::query::QueryParams;
 use crate::http::tenant::Tenant;
-use crate::ids::LabelId;
+use crate::ids::{LabelId, PhoneNumberId, TeamId};
 use crate::state::AppState;
+use crate::store;
 use crate::store::labels::LabelRow;
-use crate::store::{self, OnConflict};
 use crate::validate;
 use crate::webhooks::outbox;
 use crate::wire::{Data, List};
@@ -34,11 +35,11 @@ pub fn router() -> Router<AppState> {
 
 #[derive(Debug, Serialize)]
 pub struct LabelOut {
-    id: String,
+    id: LabelId,
     object: &'static str,
     name: String,
-    color: String,
-    team_id: String,
+    color: Color,
+    team_id: TeamId,
     created_at: String,
     updated_at: String,
 }
@@ -74,17 +75,19 @@ async fn list(
 ) -> Result<List<LabelOut>> {
     let team = query.get("team_id").map(validate::team_id).transpose()?;
     // An unknown (or another organisation's) team is a 404, as everywhere a team id is taken.
-    if let Some(team) = team
-        && !store::orgs::team_exists(db.conn(), tenant.org_id.as_str(), team).await?
+    if let Some(team) = &team
+        && !store::orgs::team_exists(db.conn(), &tenant.org_id, team).await?
     {
         return Err(ApiError::not_found_param("team", "team_id"));
     }
-    let scope = format!("labels|{}|team={}", tenant.org_id, team.unwrap_or(""));
+    let scope =
+        format!("labels|{}|team={}", tenant.org_id, team.as_ref().map_or("", TeamId::as_str));
     let page = PageRequest::parse(&query, &state.cursors, scope)?;
+    let after = page.after(LabelId::parse)?;
     let mut rows =
-        store::labels::list(db.conn(), &tenant.org_id, team, page.after.as_deref(), page.limit)
+        store::labels::list(db.conn(), &tenant.org_id, team.as_ref(), after.as_ref(), page.limit)
             .await?;
-    let next_cursor = page.finish(&mut rows, &state.cursors, |l| &l.id);
+    let next_cursor = page.finish(&mut rows, &state.cursors, |l| l.id.as_str());
     Ok(List { data: rows.into_iter().map(LabelOut::from).collect(), next_cursor })
 }
 
@@ -94,14 +97,14 @@ async fn create(
     body: JsonObject,
 ) -> Result<(StatusCode, Data<LabelOut>)> {
     let name = validate::label_name(body.required_str("name")?)?.to_owned();
-    let color = validate::color(body.optional_str("color")?.unwrap_or("gray"))?.to_owned();
+    let color = validate::color(body.optional_str("color")?.unwrap_or("gray"))?;
     let team_id = match body.optional_str("team_id")? {
         Some(team) => {
             let team = validate::team_id(team)?;
-            if !store::orgs::team_exists(db.conn(), tenant.org_id.as_str(), team).await? {
+            if !store::orgs::team_exists(db.conn(), &tenant.org_id, &team).await? {
                 return Err(ApiError::not_found_param("team", "team_id"));
             }
-            team.to_owned()
+            team
         }
         None => {
             // Only an organisation with exactly one team may leave the team implicit.
@@ -114,7 +117,7 @@ async fn create(
     };
     let now = clock::now_ms();
     let row = LabelRow {
-        id: LabelId::generate().to_string(),
+        id: LabelId::generate(),
         team_id,
         name,
         color,
@@ -157,7 +160,7 @@ async fn update(
     match body.patch_str("color")? {
         Patch::Absent => {}
         Patch::Null => return Err(ApiError::invalid_field("color", "`color` cannot be null.")),
-        Patch::Value(color) => row.color = validate::color(color)?.to_owned(),
+        Patch::Value(color) => row.color = validate::color(color)?,
     }
     // No change, no write and no event (a rename to the same name in another case is a change).
     let changed: Vec<&'static str> =
@@ -185,21 +188,22 @@ async fn remove(tenant: Tenant, mut db: DbConn, Path(id): Path<String>) -> Resul
         .await?
         .ok_or(ApiError::not_found_param("label", "id"))?;
     let unlinked = store::links::detach_all(db.conn(), &id).await?;
-    if !store::labels::delete(db.conn(), &tenant.org_id, &id).await? {
-        return Err(ApiError::not_found_param("label", "id"));
-    }
     let now = clock::now_ms();
     let touched = store::contacts::touch(db.conn(), &tenant.org_id, &unlinked, now).await?;
     let mut recorded = Vec::with_capacity(touched.len() + 1);
     if !touched.is_empty() {
         // Contacts of every account of the organisation: their phone numbers, in one query.
         let accounts = store::accounts::list(db.conn(), &tenant.org_id, false).await?;
-        let phone_numbers: HashMap<String, String> =
+        let phone_numbers: HashMap<PhoneNumberId, String> =
             accounts.into_iter().map(|a| (a.phone_number_id, a.phone_number)).collect();
-        let changes = LabelChanges::detached(id.as_str());
+        let changes = LabelChanges::detached(&id);
         recorded.extend(events::links_changed(touched, &phone_numbers, &changes));
     }
     recorded.push(events::label_deleted(&LabelOut::from(last)));
     outbox::record(db.conn(), &tenant.org_id, recorded).await?;
+    // Last: if the row is gone after all, the 404 rolls back everything above with it.
+    if !store::labels::delete(db.conn(), &tenant.org_id, &id).await? {
+        return Err(ApiError::not_found_param("label", "id"));
+    }
     Ok(Data(json!({ "id": id, "object": "label", "deleted": true })))
 }

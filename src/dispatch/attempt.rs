@@ -35,8 +35,8 @@ impl Dispatcher {
             .send(&Outgoing {
                 url: &job.url,
                 event_type: &job.event_type,
-                event_id: &job.event_id,
-                delivery_id: &claimed.id,
+                event_id: job.event_id.as_str(),
+                delivery_id: claimed.id.as_str(),
                 attempt,
                 body: job.payload.as_bytes(),
                 signature: &signature,

@@ -25,6 +25,7 @@ use tokio::sync::{Notify, Semaphore};
 use self::client::WebhookClient;
 pub use self::run::DispatcherHandle;
 use self::schedule::RetrySchedule;
+use crate::ids::SubscriptionId;
 use crate::store::Db;
 use crate::webhooks::WebhookSettings;
 use crate::webhooks::secret::{self, Stored};
@@ -85,7 +86,7 @@ pub struct Dispatcher {
     /// This process's lease owner name, fresh on every start.
     node: String,
     global: Arc<Semaphore>,
-    per_subscription: Mutex<HashMap<String, Arc<Semaphore>>>,
+    per_subscription: Mutex<HashMap<SubscriptionId, Arc<Semaphore>>>,
     /// Woken by commits that recorded deliveries (and by `NOTIFY` from other nodes).
     wake: Arc<Notify>,
     /// Woken when an attempt finishes and frees a slot.

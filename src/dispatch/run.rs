@@ -10,6 +10,7 @@ use tokio::task::JoinSet;
 use super::attempt::millis;
 use super::{Dispatcher, metrics, wake};
 use crate::clock;
+use crate::ids::SubscriptionId;
 use crate::store::attempts;
 use crate::store::dispatch::{self as queue, ClaimLimits, Claimed};
 
@@ -129,11 +130,11 @@ impl Dispatcher {
     }
 
     /// A global slot and one of the subscription's, or `None` when either is taken.
-    fn slots(&self, subscription: &str) -> Option<[OwnedSemaphorePermit; 2]> {
+    fn slots(&self, subscription: &SubscriptionId) -> Option<[OwnedSemaphorePermit; 2]> {
         let own = {
             let mut map = self.per_subscription.lock().unwrap_or_else(|p| p.into_inner());
             let slots = map
-                .entry(subscription.to_owned())
+                .entry(subscription.clone())
                 .or_insert_with(|| Arc::new(Semaphore::new(self.config.per_subscription)));
             slots.clone().try_acquire_owned().ok()?
         };
@@ -142,7 +143,7 @@ impl Dispatcher {
     }
 
     /// Subscriptions with every slot taken; idle entries are dropped on the way.
-    fn saturated_subscriptions(&self) -> Vec<String> {
+    fn saturated_subscriptions(&self) -> Vec<SubscriptionId> {
         let mut map = self.per_subscription.lock().unwrap_or_else(|p| p.into_inner());
         map.retain(|_, slots| slots.available_permits() < self.config.per_subscription);
         map.iter().filter(|(_, s)| s.available_permits() == 0).map(|(id, _)| id.clone()).collect()

@@ -4,11 +4,17 @@
 use std::sync::{Arc, Mutex};
 
 use axum::extract::FromRequestParts;
+use axum::http::Method;
 use axum::http::request::Parts;
 
 use crate::error::{ApiError, Result};
 use crate::state::AppState;
 use crate::store::{Conn, PooledConn, Tx};
+
+/// Writes run in the request's transaction; everything else reads from the pool.
+pub fn is_write(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
 
 /// Where the request's transaction waits while the handler is not holding it.
 #[derive(Clone)]
@@ -20,11 +26,11 @@ impl TxSlot {
     }
 
     pub fn take(&self) -> Option<Tx> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
     }
 
     fn put(&self, tx: Tx) {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(tx);
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(tx);
     }
 }
 
@@ -64,7 +70,7 @@ impl ReadConn {
     }
 
     fn take(&self) -> Option<PooledConn> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
     }
 }
 
@@ -72,10 +78,17 @@ impl FromRequestParts<AppState> for DbConn {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        if let Some(slot) = parts.extensions.get::<TxSlot>()
-            && let Some(tx) = slot.take()
-        {
-            return Ok(Self::InTx(Some(tx), slot.clone()));
+        if is_write(&parts.method) {
+            // A write runs in the request's transaction or not at all: a pooled connection here
+            // would commit its statements one by one, outside the transaction's all-or-nothing.
+            let slot = parts.extensions.get::<TxSlot>();
+            return match slot.and_then(|slot| slot.take().map(|tx| (tx, slot.clone()))) {
+                Some((tx, slot)) => Ok(Self::InTx(Some(tx), slot)),
+                None => {
+                    tracing::error!("a write handler found no transaction to run in");
+                    Err(ApiError::Internal)
+                }
+            };
         }
         if let Some(conn) = parts.extensions.get::<ReadConn>().and_then(ReadConn::take) {
             return Ok(Self::Pooled(conn));

@@ -19,8 +19,8 @@ use sha2::{Digest, Sha256};
 
 use crate::clock;
 use crate::error::{ApiError, Result};
-use crate::http::body::read_body;
-use crate::http::db::TxSlot;
+use crate::http::body::ReadBody;
+use crate::http::db::{TxSlot, is_write};
 use crate::http::tenant::Tenant;
 use crate::ids::hex;
 use crate::state::AppState;
@@ -32,10 +32,6 @@ use crate::wire::{self, REQUEST_ID_HEADER};
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotent-replayed";
 pub const MAX_KEY_CHARS: usize = 255;
-
-pub fn is_write(method: &Method) -> bool {
-    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
-}
 
 /// Middleware: wraps every write in one transaction; makes keyed POSTs idempotent.
 pub async fn in_transaction(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -57,7 +53,7 @@ async fn run(state: &AppState, req: Request, next: Next) -> Flow<Response> {
     } else {
         None
     };
-    let bytes = read_body(body).await.map_err(reply)?;
+    let bytes = ReadBody::of(&parts, body).await.map_err(reply)?;
     let tx = state.db.begin().await.map_err(|e| reply(e.into()))?;
     let tenant = parts.extensions.get::<Tenant>().cloned();
     match (key, tenant) {
@@ -78,7 +74,8 @@ async fn handle(
     next: Next,
 ) -> (Response, Option<Tx>, Recorded) {
     let slot = TxSlot::new(tx);
-    let mut req = Request::from_parts(parts, Body::from(bytes));
+    let mut req = Request::from_parts(parts, Body::empty());
+    req.extensions_mut().insert(ReadBody(bytes));
     req.extensions_mut().insert(slot.clone());
     let (response, recorded) = outbox::tracking(next.run(req)).await;
     (response, slot.take(), recorded)
@@ -140,7 +137,7 @@ pub fn fingerprint(parts: &Parts, body: &[u8]) -> String {
     hex(&hash.finalize())
 }
 
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, reason = "the request's parts, taken apart once by the caller")]
 async fn idempotent(
     state: &AppState,
     mut tx: Tx,
@@ -236,9 +233,6 @@ fn with_replayed(mut response: Response, replayed: bool) -> Response {
     response.headers_mut().insert(REPLAYED, value);
     response
 }
-
-/// How long a duplicate waits for the first request with its key: 30 s unless configured.
-pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
 
 /// Background task: deletes expired records every `every`.
 pub async fn purge_forever(db: crate::store::Db, every: Duration) {

@@ -4,14 +4,15 @@
 
 use super::webhooks::deliveries;
 use super::{Conn, on_conn};
+use crate::ids::{DeliveryId, SubscriptionId};
 
 /// Deliveries that die in a row before their subscription is disabled.
 pub const DISABLE_AFTER: i64 = 24;
 
 /// One finished attempt, ready to store.
 pub struct AttemptRecord<'a> {
-    pub delivery_id: &'a str,
-    pub subscription_id: &'a str,
+    pub delivery_id: &'a DeliveryId,
+    pub subscription_id: &'a SubscriptionId,
     pub node: &'a str,
     /// `delivered`, `failed` or `dead`.
     pub status: &'static str,
@@ -41,10 +42,18 @@ pub async fn record(mut conn: Conn<'_>, a: &AttemptRecord<'_>) -> sqlx::Result<R
         next_attempt_at = $2, last_attempt_at = $3, response_status = $4, response_body = $5, \
         last_error = $6, locked_by = NULL, locked_until = NULL, updated_at = $3 \
         WHERE id = $7 AND locked_by = $8 AND status IN ('pending', 'failed')";
-    let stored = on_conn!(conn.reborrow(), c => sqlx::query(STORE)
-        .bind(a.status).bind(a.next_attempt_at).bind(a.attempted_at).bind(a.response_status)
-        .bind(a.response_body).bind(a.last_error).bind(a.delivery_id).bind(a.node)
-        .execute(c).await.map(|r| r.rows_affected()))?;
+    let stored = on_conn!(conn.reborrow(), |c| sqlx::query(STORE)
+        .bind(a.status)
+        .bind(a.next_attempt_at)
+        .bind(a.attempted_at)
+        .bind(a.response_status)
+        .bind(a.response_body)
+        .bind(a.last_error)
+        .bind(a.delivery_id)
+        .bind(a.node)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     if stored == 0 {
         return Ok(Recorded::LeaseLost);
     }
@@ -52,8 +61,11 @@ pub async fn record(mut conn: Conn<'_>, a: &AttemptRecord<'_>) -> sqlx::Result<R
         "delivered" => {
             const RESET: &str = "UPDATE webhook_subscriptions SET consecutive_failures = 0 \
                 WHERE id = $1 AND consecutive_failures <> 0";
-            on_conn!(conn, c => sqlx::query(RESET).bind(a.subscription_id)
-                .execute(c).await.map(|r| r.rows_affected()))?;
+            on_conn!(conn, |c| sqlx::query(RESET)
+                .bind(a.subscription_id)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
             Ok(Recorded::Stored)
         }
         "dead" => count_death(conn, a.subscription_id, a.attempted_at).await,
@@ -63,7 +75,7 @@ pub async fn record(mut conn: Conn<'_>, a: &AttemptRecord<'_>) -> sqlx::Result<R
 
 async fn count_death(
     mut conn: Conn<'_>,
-    subscription_id: &str,
+    subscription_id: &SubscriptionId,
     now: i64,
 ) -> sqlx::Result<Recorded> {
     const COUNT: &str = "UPDATE webhook_subscriptions \
@@ -72,13 +84,19 @@ async fn count_death(
     const DISABLE: &str = "UPDATE webhook_subscriptions SET status = 'disabled', \
         disabled_reason = 'consecutive_failures', updated_at = $2 \
         WHERE id = $1 AND status <> 'disabled' AND deleted_at IS NULL";
-    let (failures, status): (i64, String) = on_conn!(conn.reborrow(), c =>
-        sqlx::query_as(COUNT).bind(subscription_id).fetch_one(c).await)?;
+    let (failures, status): (i64, String) = on_conn!(conn.reborrow(), |c| sqlx::query_as(COUNT)
+        .bind(subscription_id)
+        .fetch_one(c)
+        .await)?;
     if failures < DISABLE_AFTER || status == "disabled" {
         return Ok(Recorded::Stored);
     }
-    let disabled = on_conn!(conn.reborrow(), c => sqlx::query(DISABLE)
-        .bind(subscription_id).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    let disabled = on_conn!(conn.reborrow(), |c| sqlx::query(DISABLE)
+        .bind(subscription_id)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     if disabled == 0 {
         return Ok(Recorded::Stored);
     }
@@ -93,7 +111,7 @@ pub async fn earliest_due(conn: Conn<'_>) -> sqlx::Result<Option<i64>> {
         JOIN webhook_subscriptions s ON s.id = d.subscription_id \
         WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at IS NOT NULL \
         AND s.status = 'active' AND s.deleted_at IS NULL";
-    on_conn!(conn, c => sqlx::query_scalar(SQL).fetch_one(c).await)
+    on_conn!(conn, |c| sqlx::query_scalar(SQL).fetch_one(c).await)
 }
 
 /// Deletes up to `batch` deliveries, then up to `batch` events (with the deliveries that point
@@ -104,9 +122,17 @@ pub async fn purge_before(mut conn: Conn<'_>, cutoff: i64, batch: i64) -> sqlx::
         (SELECT id FROM webhook_deliveries WHERE created_at < $1 LIMIT $2)";
     const EVENTS: &str = "DELETE FROM webhook_events WHERE id IN \
         (SELECT id FROM webhook_events WHERE created_at < $1 LIMIT $2)";
-    let deliveries = on_conn!(conn.reborrow(), c => sqlx::query(DELIVERIES)
-        .bind(cutoff).bind(batch).execute(c).await.map(|r| r.rows_affected()))?;
-    let events = on_conn!(conn, c => sqlx::query(EVENTS)
-        .bind(cutoff).bind(batch).execute(c).await.map(|r| r.rows_affected()))?;
+    let deliveries = on_conn!(conn.reborrow(), |c| sqlx::query(DELIVERIES)
+        .bind(cutoff)
+        .bind(batch)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    let events = on_conn!(conn, |c| sqlx::query(EVENTS)
+        .bind(cutoff)
+        .bind(batch)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(deliveries + events)
 }

@@ -7,12 +7,13 @@
 //! a node that was presumed dead cannot overwrite the attempt another node made since.
 
 use super::{Conn, on_conn};
+use crate::ids::{DeliveryId, EventId, SubscriptionId};
 
 /// A due delivery this node now holds the lease on.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Claimed {
-    pub id: String,
-    pub subscription_id: String,
+    pub id: DeliveryId,
+    pub subscription_id: SubscriptionId,
     /// Attempts made before this one.
     pub attempts: i64,
 }
@@ -21,7 +22,7 @@ pub struct Claimed {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Job {
     pub url: String,
-    pub event_id: String,
+    pub event_id: EventId,
     pub event_type: String,
     pub payload: String,
 }
@@ -31,7 +32,7 @@ pub struct ClaimLimits<'a> {
     pub total: i64,
     pub per_subscription: i64,
     /// Subscriptions that already have all their in-flight slots taken on this node.
-    pub saturated: &'a [String],
+    pub saturated: &'a [SubscriptionId],
 }
 
 /// Leases up to `limits.total` due deliveries of active subscriptions until `lease_until`, in
@@ -106,16 +107,16 @@ pub async fn claim(
 }
 
 /// Gives a lease back without an attempt (no free slot after all, or shutting down).
-pub async fn release(conn: Conn<'_>, node: &str, id: &str) -> sqlx::Result<()> {
+pub async fn release(conn: Conn<'_>, node: &str, id: &DeliveryId) -> sqlx::Result<()> {
     const SQL: &str = "UPDATE webhook_deliveries SET locked_by = NULL, locked_until = NULL \
         WHERE id = $1 AND locked_by = $2";
-    on_conn!(conn, c => sqlx::query(SQL).bind(id).bind(node).execute(c).await.map(|_| ()))
+    on_conn!(conn, |c| sqlx::query(SQL).bind(id).bind(node).execute(c).await.map(|_| ()))
 }
 
-pub async fn job(conn: Conn<'_>, id: &str) -> sqlx::Result<Option<Job>> {
+pub async fn job(conn: Conn<'_>, id: &DeliveryId) -> sqlx::Result<Option<Job>> {
     const SQL: &str = "SELECT s.url, e.id AS event_id, e.type AS event_type, e.payload \
         FROM webhook_deliveries d \
         JOIN webhook_subscriptions s ON s.id = d.subscription_id \
         JOIN webhook_events e ON e.id = d.event_id WHERE d.id = $1";
-    on_conn!(conn, c => sqlx::query_as(SQL).bind(id).fetch_optional(c).await)
+    on_conn!(conn, |c| sqlx::query_as(SQL).bind(id).fetch_optional(c).await)
 }

@@ -15,7 +15,7 @@ use serde::Serialize;
 use tokio::sync::Notify;
 
 use crate::clock;
-use crate::ids::{DeliveryId, EventId, OrgId};
+use crate::ids::{DeliveryId, EventId, OrgId, SubscriptionId};
 use crate::store::Conn;
 use crate::store::webhooks::deliveries::{self, NewDelivery};
 use crate::store::webhooks::events::{self, NewEventRow};
@@ -87,7 +87,9 @@ pub async fn notify_nodes(conn: Conn<'_>) -> sqlx::Result<()> {
 
 /// Records `events` of `org` in the caller's transaction: each envelope rendered once, and one
 /// delivery per subscription that is active (due now) or paused (held) and lists the type.
-/// A few statements whatever the number of events.
+/// Events no such subscription wants are dropped. A few statements whatever the number of
+/// events: one read of the organisation's subscriptions, one insert of the events, one of the
+/// deliveries.
 pub async fn record(mut conn: Conn<'_>, org: &OrgId, events: Vec<NewEvent>) -> sqlx::Result<()> {
     if events.is_empty() {
         return Ok(());
@@ -95,7 +97,7 @@ pub async fn record(mut conn: Conn<'_>, org: &OrgId, events: Vec<NewEvent>) -> s
     let now = clock::now_ms();
     let created_at = clock::rfc3339(now);
     let subscriptions = subscriptions::receiving(conn.reborrow(), org).await?;
-    let wanted: Vec<(String, bool, Vec<String>)> = subscriptions
+    let wanted: Vec<(SubscriptionId, bool, Vec<String>)> = subscriptions
         .into_iter()
         .map(|s| {
             let types = s.event_types();
@@ -108,17 +110,22 @@ pub async fn record(mut conn: Conn<'_>, org: &OrgId, events: Vec<NewEvent>) -> s
     let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
     for event in events {
         let id = EventId::generate();
+        let before = deliveries.len();
         for (subscription, active, types) in &wanted {
             if types.iter().any(|t| t == event.event_type) {
                 deliveries.push(NewDelivery {
                     id: DeliveryId::generate(),
                     subscription_id: subscription.clone(),
-                    event_id: id.to_string(),
+                    event_id: id.clone(),
                     event_type: event.event_type.to_owned(),
                     next_attempt_at: active.then_some(now),
                     replayed_from: None,
                 });
             }
+        }
+        // An event nobody subscribed to would never be sent, nor listed: it is not stored.
+        if deliveries.len() == before {
+            continue;
         }
         *counts.entry(event.event_type).or_default() += 1;
         rows.push(NewEventRow {
@@ -128,6 +135,9 @@ pub async fn record(mut conn: Conn<'_>, org: &OrgId, events: Vec<NewEvent>) -> s
         });
     }
 
+    if rows.is_empty() {
+        return Ok(());
+    }
     events::insert_many(conn.reborrow(), org, &rows, now).await?;
     deliveries::insert_many(conn.reborrow(), org, &deliveries, now).await?;
     if deliveries.iter().any(|d| d.next_attempt_at.is_some()) {

@@ -32,3 +32,4 @@ mod ratelimit;
 mod smoke;
 mod tenancy;
 mod webhook_client;
+mod webhooks;

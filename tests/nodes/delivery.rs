@@ -125,9 +125,12 @@ async fn crash_cycles(app: TestApp) {
 
 async fn committed_events(app: &TestApp, org: &Org) -> Vec<String> {
     let mut pooled = app.db.acquire().await.unwrap();
-    on_conn!(pooled.conn(), c => sqlx::query_scalar(
-        "SELECT id FROM webhook_events WHERE org_id = $1 AND type = 'contact.created'")
-        .bind(&org.id).fetch_all(c).await)
+    on_conn!(pooled.conn(), |c| sqlx::query_scalar(
+        "SELECT id FROM webhook_events WHERE org_id = $1 AND type = 'contact.created'"
+    )
+    .bind(&org.id)
+    .fetch_all(c)
+    .await)
     .unwrap()
 }
 
@@ -136,10 +139,13 @@ async fn wait_all_delivered(app: &TestApp, subscription: &str, n: usize) {
     let deadline = std::time::Instant::now() + Duration::from_secs(90);
     loop {
         let mut pooled = app.db.acquire().await.unwrap();
-        let (total, delivered): (i64, i64) = on_conn!(pooled.conn(), c => sqlx::query_as(
+        let (total, delivered): (i64, i64) = on_conn!(pooled.conn(), |c| sqlx::query_as(
             "SELECT count(*), count(*) FILTER (WHERE status = 'delivered') \
-             FROM webhook_deliveries WHERE subscription_id = $1")
-            .bind(subscription).fetch_one(c).await)
+             FROM webhook_deliveries WHERE subscription_id = $1"
+        )
+        .bind(subscription)
+        .fetch_one(c)
+        .await)
         .unwrap();
         if total as usize == n && delivered == total {
             return;

@@ -26,8 +26,7 @@ pub async fn list(
 ) -> Result<List<LabelOut>> {
     let account = accounts::resolve(db.conn(), &tenant, &phone_number_id).await?;
     let contact = find(db.conn(), &tenant, &account, &parse_id(&id)?).await?;
-    let contact_id = ContactId::from_trusted(contact.id);
-    let rows = store::links::labels_of(db.conn(), &tenant.org_id, &contact_id).await?;
+    let rows = store::links::labels_of(db.conn(), &tenant.org_id, &contact.id).await?;
     Ok(List { data: rows.into_iter().map(LabelOut::from).collect(), next_cursor: None })
 }
 
@@ -53,7 +52,7 @@ pub async fn attach(
         ));
     }
     if store::links::attach(db.conn(), &label_id, &contact_id, clock::now_ms()).await? {
-        let changes = LabelChanges::attached(label_id.as_str());
+        let changes = LabelChanges::attached(&label_id);
         link_changed(db.conn(), &tenant.org_id, &account, &contact_id, &changes).await?;
     }
     Ok(Data(json!({ "contact_id": contact_id, "label_id": label_id, "attached": true })))
@@ -73,7 +72,7 @@ pub async fn detach(
         .ok_or(ApiError::not_found_param("label", "label_id"))?;
     find(db.conn(), &tenant, &account, &contact_id).await?;
     if store::links::detach(db.conn(), &label_id, &contact_id).await? {
-        let changes = LabelChanges::detached(label_id.as_str());
+        let changes = LabelChanges::detached(&label_id);
         link_changed(db.conn(), &tenant.org_id, &account, &contact_id, &changes).await?;
     }
     Ok(Data(json!({ "contact_id": contact_id, "label_id": label_id, "attached": false })))
@@ -86,8 +85,8 @@ async fn link_changed(
     account: &AccountRow,
     contact: &ContactId,
     changes: &LabelChanges,
-) -> crate::error::Result<()> {
-    let ids = [contact.to_string()];
+) -> Result<()> {
+    let ids = [contact.clone()];
     let touched = store::contacts::touch(conn.reborrow(), org, &ids, clock::now_ms()).await?;
     let events: Vec<_> = touched
         .into_iter()

@@ -11,6 +11,7 @@ use crate::http::page::PageRequest;
 use crate::http::path::Path;
 use crate::http::query::QueryParams;
 use crate::http::tenant::Tenant;
+use crate::ids::ContactId;
 use crate::state::AppState;
 use crate::store::{self, contacts::ContactFilter};
 use crate::validate;
@@ -59,22 +60,22 @@ pub async fn list(
     }
     let page = PageRequest::parse(&query, &state.cursors, scope)?;
     // In `updated_since` order a cursor holds `<updated_at>:<id>` (signed like any other).
-    let after_change = match (updated_since, page.after.as_deref()) {
-        (Some(_), Some(after)) => Some(
-            after
-                .split_once(':')
-                .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id)))
-                .ok_or(ApiError::InvalidCursor)?,
-        ),
-        _ => None,
+    let (after, after_change) = if updated_since.is_some() {
+        let change = page.after(|raw| {
+            let (at, id) = raw.split_once(':')?;
+            Some((at.parse::<i64>().ok()?, ContactId::parse(id)?))
+        })?;
+        (None, change)
+    } else {
+        (page.after(ContactId::parse)?, None)
     };
     let filter = ContactFilter {
         phone,
         search: search.as_deref(),
         label: label.as_ref(),
-        after: page.after.as_deref().filter(|_| updated_since.is_none()),
+        after: after.as_ref(),
         updated_since,
-        after_change,
+        after_change: after_change.as_ref().map(|(at, id)| (*at, id)),
     };
     let mut rows = store::contacts::list(
         db.conn(),
@@ -91,7 +92,7 @@ pub async fn list(
         rows.truncate(keys.len());
         cursor
     } else {
-        page.finish(&mut rows, &state.cursors, |c| &c.id)
+        page.finish(&mut rows, &state.cursors, |c| c.id.as_str())
     };
     Ok(List { data: rows.into_iter().map(|c| ContactOut::new(c, &account)).collect(), next_cursor })
 }

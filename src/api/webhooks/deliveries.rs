@@ -29,10 +29,10 @@ pub const STATUSES: [&str; 4] = ["pending", "failed", "delivered", "dead"];
 
 #[derive(Debug, Serialize)]
 pub struct DeliveryOut {
-    id: String,
+    id: DeliveryId,
     object: &'static str,
-    subscription_id: String,
-    event_id: String,
+    subscription_id: SubscriptionId,
+    event_id: EventId,
     event_type: String,
     status: String,
     attempts: i64,
@@ -40,7 +40,7 @@ pub struct DeliveryOut {
     last_attempt_at: Option<String>,
     response_status: Option<i64>,
     last_error: Option<String>,
-    replayed_from: Option<String>,
+    replayed_from: Option<DeliveryId>,
     created_at: String,
     updated_at: String,
     response_body: Option<String>,
@@ -132,17 +132,18 @@ pub async fn list(
         created_before.map_or(String::new(), |t| t.to_string()),
     );
     let page = PageRequest::parse(&query, &state.cursors, scope)?;
+    let after = page.after(DeliveryId::parse)?;
     let filter = DeliveryFilter {
-        subscription: subscription.as_ref().map(|s| s.as_str()),
+        subscription: subscription.as_ref(),
         status,
         event_type,
-        event_id: event_id.as_ref().map(|e| e.as_str()),
+        event_id: event_id.as_ref(),
         created_after,
         created_before,
-        after: page.after.as_deref(),
+        after: after.as_ref(),
     };
     let mut rows = deliveries::list(db.conn(), &tenant.org_id, &filter, page.limit).await?;
-    let next_cursor = page.finish(&mut rows, &state.cursors, |d| &d.id);
+    let next_cursor = page.finish(&mut rows, &state.cursors, |d| d.id.as_str());
     Ok(List { data: rows.into_iter().map(DeliveryOut::from).collect(), next_cursor })
 }
 
@@ -167,10 +168,15 @@ async fn active_subscription(conn: Conn<'_>, tenant: &Tenant, id: &SubscriptionI
 }
 
 /// A new delivery of the same event, due now.
-fn replay_of(id: String, subscription: &str, event_id: String, event_type: String) -> NewDelivery {
+fn replay_of(
+    id: DeliveryId,
+    subscription: &SubscriptionId,
+    event_id: EventId,
+    event_type: String,
+) -> NewDelivery {
     NewDelivery {
         id: DeliveryId::generate(),
-        subscription_id: subscription.to_owned(),
+        subscription_id: subscription.clone(),
         event_id,
         event_type,
         next_attempt_at: Some(clock::now_ms()),
@@ -188,8 +194,7 @@ pub async fn replay(
     let original = deliveries::get(db.conn(), &tenant.org_id, &id)
         .await?
         .ok_or(ApiError::not_found_param("webhook_delivery", "id"))?;
-    let subscription = SubscriptionId::from_trusted(original.subscription_id.clone());
-    active_subscription(db.conn(), &tenant, &subscription).await?;
+    active_subscription(db.conn(), &tenant, &original.subscription_id).await?;
     let new =
         replay_of(original.id, &original.subscription_id, original.event_id, original.event_type);
     deliveries::insert_many(db.conn(), &tenant.org_id, std::slice::from_ref(&new), clock::now_ms())
@@ -235,7 +240,7 @@ pub async fn bulk_replay(
     let mut found = deliveries::replayable(
         db.conn(),
         &tenant.org_id,
-        subscription.as_str(),
+        &subscription,
         status,
         event_type,
         created_after,
@@ -247,7 +252,7 @@ pub async fn bulk_replay(
     found.truncate(MAX_BULK_REPLAY as usize);
     let new: Vec<NewDelivery> = found
         .into_iter()
-        .map(|d| replay_of(d.id, subscription.as_str(), d.event_id, d.event_type))
+        .map(|d| replay_of(d.id, &subscription, d.event_id, d.event_type))
         .collect();
     deliveries::insert_many(db.conn(), &tenant.org_id, &new, clock::now_ms()).await?;
     if !new.is_empty() {

@@ -84,7 +84,7 @@ pub async fn revoke(
     let mut subscription = find(db.conn(), &tenant, &id, true).await?;
     let now = clock::now_ms();
     let active = secrets::active(db.conn(), &subscription.id, now).await?;
-    if !active.iter().any(|s| s.id == secret_id.as_str()) {
+    if !active.iter().any(|s| s.id == secret_id) {
         return Err(ApiError::not_found_param("webhook_secret", "secret_id"));
     }
     if active.len() == 1 {

@@ -35,7 +35,7 @@ pub const DESCRIPTION_MAX_CHARS: usize = 255;
 
 #[derive(Debug, Serialize)]
 pub struct SubscriptionOut {
-    id: String,
+    id: SubscriptionId,
     object: &'static str,
     url: String,
     description: Option<String>,
@@ -51,7 +51,7 @@ pub struct SubscriptionOut {
 /// A signing secret as the subscription shows it: never the secret itself.
 #[derive(Debug, Serialize)]
 struct SecretSummary {
-    id: String,
+    id: SecretId,
     created_at: String,
     expires_at: Option<String>,
 }
@@ -165,7 +165,7 @@ pub async fn create(
 
     let now = clock::now_ms();
     let row = SubscriptionRow {
-        id: SubscriptionId::generate().to_string(),
+        id: SubscriptionId::generate(),
         url,
         description,
         events,
@@ -191,9 +191,10 @@ pub async fn list(
 ) -> Result<List<SubscriptionOut>> {
     let scope = format!("webhook_subscriptions|{}", tenant.org_id);
     let page = PageRequest::parse(&query, &state.cursors, scope)?;
+    let after = page.after(SubscriptionId::parse)?;
     let mut rows =
-        subscriptions::list(db.conn(), &tenant.org_id, page.after.as_deref(), page.limit).await?;
-    let next_cursor = page.finish(&mut rows, &state.cursors, |s| &s.id);
+        subscriptions::list(db.conn(), &tenant.org_id, after.as_ref(), page.limit).await?;
+    let next_cursor = page.finish(&mut rows, &state.cursors, |s| s.id.as_str());
     // At most 20 subscriptions per organisation: one small secrets query each.
     let mut data = Vec::with_capacity(rows.len());
     for row in rows {
@@ -286,7 +287,7 @@ pub async fn remove(tenant: Tenant, mut db: DbConn, Path(id): Path<String>) -> R
     if !subscriptions::mark_deleted(db.conn(), &tenant.org_id, &id, now).await? {
         return Err(ApiError::not_found_param("webhook_subscription", "id"));
     }
-    deliveries::kill_unfinished(db.conn(), id.as_str(), "subscription_deleted", now).await?;
+    deliveries::kill_unfinished(db.conn(), &id, "subscription_deleted", now).await?;
     secrets::delete_all(db.conn(), &id).await?;
     Ok(Data(json!({ "id": id, "object": "webhook_subscription", "deleted": true })))
 }

@@ -2,14 +2,14 @@
 //! moves whole subscriptions' unfinished rows (pause, resume, delete); attempts are the
 //! dispatcher's.
 
-use crate::ids::{DeliveryId, OrgId};
+use crate::ids::{DeliveryId, EventId, OrgId, SubscriptionId};
 use crate::store::{Conn, on_conn};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DeliveryRow {
-    pub id: String,
-    pub subscription_id: String,
-    pub event_id: String,
+    pub id: DeliveryId,
+    pub subscription_id: SubscriptionId,
+    pub event_id: EventId,
     pub event_type: String,
     pub status: String,
     pub attempts: i64,
@@ -18,7 +18,7 @@ pub struct DeliveryRow {
     pub response_status: Option<i64>,
     pub response_body: Option<String>,
     pub last_error: Option<String>,
-    pub replayed_from: Option<String>,
+    pub replayed_from: Option<DeliveryId>,
     pub created_at: i64,
     pub updated_at: i64,
     /// The event's envelope, as every attempt sends it.
@@ -29,25 +29,25 @@ pub struct DeliveryRow {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct NewDelivery {
     pub id: DeliveryId,
-    pub subscription_id: String,
-    pub event_id: String,
+    pub subscription_id: SubscriptionId,
+    pub event_id: EventId,
     pub event_type: String,
     /// `None` holds it (the subscription is paused).
     pub next_attempt_at: Option<i64>,
-    pub replayed_from: Option<String>,
+    pub replayed_from: Option<DeliveryId>,
 }
 
 /// Filters of `GET /v1/webhook_deliveries`; `after` is the id the previous page ended on.
 #[derive(Debug, Default)]
 pub struct DeliveryFilter<'a> {
-    pub subscription: Option<&'a str>,
+    pub subscription: Option<&'a SubscriptionId>,
     pub status: Option<&'a str>,
     pub event_type: Option<&'a str>,
-    pub event_id: Option<&'a str>,
+    pub event_id: Option<&'a EventId>,
     /// Exclusive bounds on `created_at`, in milliseconds.
     pub created_after: Option<i64>,
     pub created_before: Option<i64>,
-    pub after: Option<&'a str>,
+    pub after: Option<&'a DeliveryId>,
 }
 
 /// Inserts every delivery in one statement whatever their number.
@@ -71,7 +71,7 @@ pub async fn insert_many(
                 'pending', 0, json_extract(value, '$.next_attempt_at'), \
                 json_extract(value, '$.replayed_from'), $2, $2 FROM json_each($3)";
             let json = serde_json::to_string(rows).unwrap_or_default();
-            sqlx::query(SQL).bind(org.as_str()).bind(now).bind(json).execute(c).await?;
+            sqlx::query(SQL).bind(org).bind(now).bind(json).execute(c).await?;
         }
         Conn::Postgres(c) => {
             const SQL: &str = "INSERT INTO webhook_deliveries (id, org_id, subscription_id, \
@@ -87,9 +87,10 @@ pub async fn insert_many(
             let events: Vec<&str> = rows.iter().map(|r| r.event_id.as_str()).collect();
             let types: Vec<&str> = rows.iter().map(|r| r.event_type.as_str()).collect();
             let next: Vec<Option<i64>> = rows.iter().map(|r| r.next_attempt_at).collect();
-            let from: Vec<Option<&str>> = rows.iter().map(|r| r.replayed_from.as_deref()).collect();
+            let from: Vec<Option<&str>> =
+                rows.iter().map(|r| r.replayed_from.as_ref().map(DeliveryId::as_str)).collect();
             sqlx::query(SQL)
-                .bind(org.as_str())
+                .bind(org)
                 .bind(now)
                 .bind(ids)
                 .bind(subs)
@@ -114,8 +115,7 @@ pub async fn get(
         d.last_error, d.replayed_from, d.created_at, d.updated_at, e.payload \
         FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id \
         WHERE d.org_id = $1 AND d.id = $2";
-    on_conn!(conn, c => sqlx::query_as(SQL).bind(org.as_str()).bind(id.as_str())
-        .fetch_optional(c).await)
+    on_conn!(conn, |c| sqlx::query_as(SQL).bind(org).bind(id).fetch_optional(c).await)
 }
 
 /// One page, newest first, `limit + 1` rows at most. A NULL filter matches everything.
@@ -134,18 +134,25 @@ pub async fn list(
         AND ($5 IS NULL OR d.event_id = $5) AND ($6 IS NULL OR d.created_at > $6) \
         AND ($7 IS NULL OR d.created_at < $7) AND ($8 IS NULL OR d.id < $8) \
         ORDER BY d.id DESC LIMIT $9";
-    on_conn!(conn, c => sqlx::query_as(SQL)
-        .bind(org.as_str()).bind(f.subscription).bind(f.status).bind(f.event_type)
-        .bind(f.event_id).bind(f.created_after).bind(f.created_before).bind(f.after)
+    on_conn!(conn, |c| sqlx::query_as(SQL)
+        .bind(org)
+        .bind(f.subscription)
+        .bind(f.status)
+        .bind(f.event_type)
+        .bind(f.event_id)
+        .bind(f.created_after)
+        .bind(f.created_before)
+        .bind(f.after)
         .bind(limit + 1)
-        .fetch_all(c).await)
+        .fetch_all(c)
+        .await)
 }
 
 /// A delivery that bulk replay may copy.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Replayable {
-    pub id: String,
-    pub event_id: String,
+    pub id: DeliveryId,
+    pub event_id: EventId,
     pub event_type: String,
 }
 
@@ -155,7 +162,7 @@ pub struct Replayable {
 pub async fn replayable(
     conn: Conn<'_>,
     org: &OrgId,
-    subscription: &str,
+    subscription: &SubscriptionId,
     status: &str,
     event_type: Option<&str>,
     created_after: Option<i64>,
@@ -168,41 +175,60 @@ pub async fn replayable(
         AND ($6 IS NULL OR d.created_at < $6) \
         AND NOT EXISTS (SELECT 1 FROM webhook_deliveries r WHERE r.replayed_from = d.id) \
         ORDER BY d.id LIMIT $7";
-    on_conn!(conn, c => sqlx::query_as(SQL)
-        .bind(org.as_str()).bind(subscription).bind(status).bind(event_type)
-        .bind(created_after).bind(created_before).bind(limit)
-        .fetch_all(c).await)
+    on_conn!(conn, |c| sqlx::query_as(SQL)
+        .bind(org)
+        .bind(subscription)
+        .bind(status)
+        .bind(event_type)
+        .bind(created_after)
+        .bind(created_before)
+        .bind(limit)
+        .fetch_all(c)
+        .await)
 }
 
 /// Pause: the subscription's unfinished deliveries wait (no next attempt) until resumed.
-pub async fn hold(conn: Conn<'_>, subscription: &str, now: i64) -> sqlx::Result<u64> {
+pub async fn hold(conn: Conn<'_>, subscription: &SubscriptionId, now: i64) -> sqlx::Result<u64> {
     const SQL: &str = "UPDATE webhook_deliveries SET next_attempt_at = NULL, updated_at = $2 \
         WHERE subscription_id = $1 AND status IN ('pending', 'failed') \
         AND next_attempt_at IS NOT NULL";
-    on_conn!(conn, c => sqlx::query(SQL).bind(subscription).bind(now)
-        .execute(c).await.map(|r| r.rows_affected()))
+    on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(subscription)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))
 }
 
 /// Resume: every held delivery is due now; they share one time, so id order (creation order)
 /// sends the oldest first.
-pub async fn release(conn: Conn<'_>, subscription: &str, now: i64) -> sqlx::Result<u64> {
+pub async fn release(conn: Conn<'_>, subscription: &SubscriptionId, now: i64) -> sqlx::Result<u64> {
     const SQL: &str = "UPDATE webhook_deliveries SET next_attempt_at = $2, updated_at = $2 \
         WHERE subscription_id = $1 AND status IN ('pending', 'failed') \
         AND next_attempt_at IS NULL";
-    on_conn!(conn, c => sqlx::query(SQL).bind(subscription).bind(now)
-        .execute(c).await.map(|r| r.rows_affected()))
+    on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(subscription)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))
 }
 
 /// The subscription's unfinished deliveries end `dead` with `reason` as their last error.
 pub async fn kill_unfinished(
     conn: Conn<'_>,
-    subscription: &str,
+    subscription: &SubscriptionId,
     reason: &str,
     now: i64,
 ) -> sqlx::Result<u64> {
     const SQL: &str = "UPDATE webhook_deliveries SET status = 'dead', next_attempt_at = NULL, \
         last_error = $2, locked_by = NULL, locked_until = NULL, updated_at = $3 \
         WHERE subscription_id = $1 AND status IN ('pending', 'failed')";
-    on_conn!(conn, c => sqlx::query(SQL).bind(subscription).bind(reason).bind(now)
-        .execute(c).await.map(|r| r.rows_affected()))
+    on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(subscription)
+        .bind(reason)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))
 }

@@ -28,7 +28,7 @@ pub async fn insert_many(
             let json: Vec<[&str; 3]> =
                 rows.iter().map(|r| [r.id.as_str(), r.event_type, r.payload.as_str()]).collect();
             let json = serde_json::to_string(&json).unwrap_or_default();
-            sqlx::query(SQL).bind(org.as_str()).bind(now).bind(json).execute(c).await?;
+            sqlx::query(SQL).bind(org).bind(now).bind(json).execute(c).await?;
         }
         Conn::Postgres(c) => {
             const SQL: &str = "INSERT INTO webhook_events (id, org_id, type, payload, created_at) \
@@ -38,7 +38,7 @@ pub async fn insert_many(
             let types: Vec<&str> = rows.iter().map(|r| r.event_type).collect();
             let payloads: Vec<&str> = rows.iter().map(|r| r.payload.as_str()).collect();
             sqlx::query(SQL)
-                .bind(org.as_str())
+                .bind(org)
                 .bind(now)
                 .bind(ids)
                 .bind(types)

@@ -14,7 +14,7 @@ macro_rules! columns {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SubscriptionRow {
-    pub id: String,
+    pub id: SubscriptionId,
     pub url: String,
     pub description: Option<String>,
     /// A JSON array of event type names.
@@ -36,11 +36,20 @@ pub async fn insert(conn: Conn<'_>, org: &OrgId, s: &SubscriptionRow) -> sqlx::R
     const SQL: &str = "INSERT INTO webhook_subscriptions (id, org_id, url, description, events, \
         status, disabled_reason, consecutive_failures, created_at, updated_at) \
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
-    on_conn!(conn, c => sqlx::query(SQL)
-        .bind(&s.id).bind(org.as_str()).bind(&s.url).bind(&s.description).bind(&s.events)
-        .bind(&s.status).bind(&s.disabled_reason).bind(s.consecutive_failures)
-        .bind(s.created_at).bind(s.updated_at)
-        .execute(c).await.map(|r| r.rows_affected()))?;
+    on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(&s.id)
+        .bind(org)
+        .bind(&s.url)
+        .bind(&s.description)
+        .bind(&s.events)
+        .bind(&s.status)
+        .bind(&s.disabled_reason)
+        .bind(s.consecutive_failures)
+        .bind(s.created_at)
+        .bind(s.updated_at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -65,12 +74,10 @@ pub async fn get(
     );
     // SQLite has no row locks: its write transaction already excludes every other writer.
     match conn {
-        Conn::Sqlite(c) => {
-            sqlx::query_as(SQL).bind(org.as_str()).bind(id.as_str()).fetch_optional(c).await
-        }
+        Conn::Sqlite(c) => sqlx::query_as(SQL).bind(org).bind(id).fetch_optional(c).await,
         Conn::Postgres(c) => {
             let sql = if lock { LOCKING } else { SQL };
-            sqlx::query_as(sql).bind(org.as_str()).bind(id.as_str()).fetch_optional(c).await
+            sqlx::query_as(sql).bind(org).bind(id).fetch_optional(c).await
         }
     }
 }
@@ -79,8 +86,7 @@ pub async fn get(
 /// deliveries can still be listed).
 pub async fn exists(conn: Conn<'_>, org: &OrgId, id: &SubscriptionId) -> sqlx::Result<bool> {
     const SQL: &str = "SELECT COUNT(*) FROM webhook_subscriptions WHERE org_id = $1 AND id = $2";
-    let n: i64 = on_conn!(conn, c => sqlx::query_scalar(SQL)
-        .bind(org.as_str()).bind(id.as_str()).fetch_one(c).await)?;
+    let n: i64 = on_conn!(conn, |c| sqlx::query_scalar(SQL).bind(org).bind(id).fetch_one(c).await)?;
     Ok(n > 0)
 }
 
@@ -95,14 +101,14 @@ pub async fn count_for_create(mut conn: Conn<'_>, org: &OrgId) -> sqlx::Result<i
     }
     const SQL: &str = "SELECT COUNT(*) FROM webhook_subscriptions \
         WHERE org_id = $1 AND deleted_at IS NULL";
-    on_conn!(conn, c => sqlx::query_scalar(SQL).bind(org.as_str()).fetch_one(c).await)
+    on_conn!(conn, |c| sqlx::query_scalar(SQL).bind(org.as_str()).fetch_one(c).await)
 }
 
 /// One page, newest first, `limit + 1` rows at most.
 pub async fn list(
     conn: Conn<'_>,
     org: &OrgId,
-    after: Option<&str>,
+    after: Option<&SubscriptionId>,
     limit: i64,
 ) -> sqlx::Result<Vec<SubscriptionRow>> {
     const SQL: &str = concat!(
@@ -111,8 +117,12 @@ pub async fn list(
         " FROM webhook_subscriptions WHERE org_id = $1 AND deleted_at IS NULL \
          AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
     );
-    on_conn!(conn, c => sqlx::query_as(SQL)
-        .bind(org.as_str()).bind(after).bind(limit + 1).fetch_all(c).await)
+    on_conn!(conn, |c| sqlx::query_as(SQL)
+        .bind(org.as_str())
+        .bind(after)
+        .bind(limit + 1)
+        .fetch_all(c)
+        .await)
 }
 
 /// Writes every mutable column of `s`.
@@ -120,11 +130,19 @@ pub async fn update(conn: Conn<'_>, org: &OrgId, s: &SubscriptionRow) -> sqlx::R
     const SQL: &str = "UPDATE webhook_subscriptions SET url = $3, description = $4, events = $5, \
         status = $6, disabled_reason = $7, consecutive_failures = $8, updated_at = $9 \
         WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL";
-    on_conn!(conn, c => sqlx::query(SQL)
-        .bind(org.as_str()).bind(&s.id).bind(&s.url).bind(&s.description).bind(&s.events)
-        .bind(&s.status).bind(&s.disabled_reason).bind(s.consecutive_failures)
+    on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(org)
+        .bind(&s.id)
+        .bind(&s.url)
+        .bind(&s.description)
+        .bind(&s.events)
+        .bind(&s.status)
+        .bind(&s.disabled_reason)
+        .bind(s.consecutive_failures)
         .bind(s.updated_at)
-        .execute(c).await.map(|r| r.rows_affected()))?;
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -137,9 +155,13 @@ pub async fn mark_deleted(
 ) -> sqlx::Result<bool> {
     const SQL: &str = "UPDATE webhook_subscriptions SET deleted_at = $3, updated_at = $3 \
         WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL";
-    let n = on_conn!(conn, c => sqlx::query(SQL)
-        .bind(org.as_str()).bind(id.as_str()).bind(now)
-        .execute(c).await.map(|r| r.rows_affected()))?;
+    let n = on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(org)
+        .bind(id)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(n == 1)
 }
 
@@ -152,5 +174,5 @@ pub async fn receiving(conn: Conn<'_>, org: &OrgId) -> sqlx::Result<Vec<Subscrip
         " FROM webhook_subscriptions WHERE org_id = $1 AND deleted_at IS NULL \
          AND status IN ('active', 'paused') ORDER BY id"
     );
-    on_conn!(conn, c => sqlx::query_as(SQL).bind(org.as_str()).fetch_all(c).await)
+    on_conn!(conn, |c| sqlx::query_as(SQL).bind(org.as_str()).fetch_all(c).await)
 }
