@@ -8,6 +8,7 @@ mod load;
 mod seed;
 mod server;
 mod soak;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,6 +51,10 @@ struct Args {
     /// Instead of the benchmark: a soak of this many minutes of mixed load, reported per minute.
     #[arg(long)]
     soak_minutes: Option<u64>,
+    /// Instead of the benchmark: bulk label without and with a webhook subscription, and the
+    /// delivery rate to a local receiver.
+    #[arg(long)]
+    webhooks: bool,
     /// Where to write the JSON report.
     #[arg(long)]
     report: Option<String>,
@@ -103,6 +108,14 @@ async fn main() {
         .await;
         report["soak"] = json!(rows);
         let path = args.report.unwrap_or_else(|| format!("soak-report-{}.json", db.backend()));
+        return finish(report, &path, server, db, database).await;
+    }
+
+    if args.webhooks {
+        let bulk = || bulk_http(&http, &server, &seeded, &labels, args.concurrency, duration);
+        report["webhooks"] = webhooks::run(&http, &server, &seeded, bulk).await;
+        println!("{}", serde_json::to_string_pretty(&report["webhooks"]).unwrap());
+        let path = args.report.unwrap_or_else(|| format!("webhook-report-{}.json", db.backend()));
         return finish(report, &path, server, db, database).await;
     }
 

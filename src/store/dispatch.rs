@@ -16,6 +16,7 @@ pub struct Claimed {
     pub subscription_id: SubscriptionId,
     /// Attempts made before this one.
     pub attempts: i64,
+    pub next_attempt_at: i64,
 }
 
 /// What an attempt sends: the subscription's current URL and the event's recorded bytes.
@@ -37,8 +38,22 @@ pub struct ClaimLimits<'a> {
 
 /// Leases up to `limits.total` due deliveries of active subscriptions until `lease_until`, in
 /// schedule order with at most `limits.per_subscription` per subscription, so one subscription's
-/// backlog never fills a claim. Run in a short transaction of its own.
+/// backlog never fills a claim. Run in a short transaction of its own. The rows come back in
+/// schedule order (`RETURNING` has none of its own), so that when a subscription has fewer free
+/// slots than rows claimed, the oldest are the ones sent.
 pub async fn claim(
+    conn: Conn<'_>,
+    node: &str,
+    now: i64,
+    lease_until: i64,
+    limits: &ClaimLimits<'_>,
+) -> sqlx::Result<Vec<Claimed>> {
+    let mut claimed = claim_unordered(conn, node, now, lease_until, limits).await?;
+    claimed.sort_by(|a, b| (a.next_attempt_at, &a.id).cmp(&(b.next_attempt_at, &b.id)));
+    Ok(claimed)
+}
+
+async fn claim_unordered(
     conn: Conn<'_>,
     node: &str,
     now: i64,
@@ -71,13 +86,13 @@ pub async fn claim(
          (SELECT id FROM webhook_deliveries WHERE id IN (SELECT id FROM picked) \
          AND status IN ('pending', 'failed') \
          AND (locked_until IS NULL OR locked_until < $1) FOR UPDATE SKIP LOCKED) \
-         RETURNING id, subscription_id, attempts"
+         RETURNING id, subscription_id, attempts, next_attempt_at"
     );
     // SQLite: one writer at a time (BEGIN IMMEDIATE), so no row locks to skip.
     const SQLITE: &str = concat!(
         ranked!("d.subscription_id NOT IN (SELECT value FROM json_each($6))"),
         "UPDATE webhook_deliveries SET locked_by = $2, locked_until = $3 \
-         WHERE id IN (SELECT id FROM picked) RETURNING id, subscription_id, attempts"
+         WHERE id IN (SELECT id FROM picked) RETURNING id, subscription_id, attempts, next_attempt_at"
     );
     match conn {
         Conn::Postgres(c) => {
