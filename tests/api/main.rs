@@ -14,6 +14,7 @@ mod concurrency;
 mod contacts;
 mod delivery_flow;
 mod delivery_outcomes;
+mod delivery_retention;
 mod delivery_signature;
 mod demo;
 mod errors;
