@@ -11,6 +11,7 @@ use crate::clock;
 use crate::store::attempts::{self, AttemptRecord, Recorded};
 use crate::store::dispatch::{self as queue, Claimed};
 use crate::store::webhooks::secrets;
+use crate::webhooks::secret::Stored;
 
 impl Dispatcher {
     /// Makes the attempt; errors are the database's (logged by the caller). Whatever happens, a
@@ -25,7 +26,8 @@ impl Dispatcher {
             };
             let stored = secrets::active(conn.conn(), &claimed.subscription_id, now).await?;
             // Stored oldest first; signed newest first.
-            let open = stored.iter().rev().filter_map(|s| (self.config.open_secret)(&s.stored()));
+            let open =
+                stored.iter().rev().filter_map(|s| (self.config.open_secret)(&Stored::from(s)));
             (job, open.collect::<Vec<_>>())
         };
         let t = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();

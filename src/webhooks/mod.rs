@@ -6,7 +6,6 @@
 //! transaction of the change they report.
 
 pub mod events;
-pub mod metrics;
 pub mod outbox;
 pub mod secret;
 pub mod settings;

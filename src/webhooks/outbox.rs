@@ -63,7 +63,7 @@ pub async fn tracking<F: Future>(fut: F) -> (F::Output, Recorded) {
 /// After a commit: counts the events and wakes this node's dispatcher if anything became due.
 pub fn committed(recorded: Recorded, wake: &Notify) {
     for (event_type, n) in recorded.events {
-        super::metrics::events_recorded(event_type, n);
+        crate::metrics::webhook_events_recorded(event_type, n);
     }
     if recorded.wake {
         wake.notify_one();

@@ -11,6 +11,7 @@ use chacha20poly1305::{KeyInit, XChaCha20Poly1305, XNonce};
 
 use super::settings::SecretKey;
 use crate::ids::random_bytes;
+use crate::store::webhooks::secrets::SecretRow;
 
 pub const PREFIX: &str = "whsec_";
 
@@ -24,6 +25,12 @@ pub fn generate() -> String {
 pub struct Stored {
     pub secret: String,
     pub nonce: Option<String>,
+}
+
+impl From<&SecretRow> for Stored {
+    fn from(row: &SecretRow) -> Self {
+        Self { secret: row.secret.clone(), nonce: row.nonce.clone() }
+    }
 }
 
 /// Seals `plain` under `key`, or keeps it as is without one.

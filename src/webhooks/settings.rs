@@ -139,7 +139,7 @@ mod tests {
     #[test]
     fn the_default_schedule_is_the_documented_one() {
         let secs: Vec<u64> =
-            WebhookSettings::default().retry_schedule.iter().map(|d| d.as_secs()).collect();
+            WebhookSettings::default().retry_schedule.iter().map(Duration::as_secs).collect();
         assert_eq!(secs, [10, 30, 120, 600, 3600, 21_600, 86_400]);
         assert_eq!(parse_schedule("500ms, 1s").unwrap().0[0], Duration::from_millis(500));
         assert!(parse_schedule("").is_err());

@@ -18,7 +18,9 @@ use crate::http::tenant::Tenant;
 use crate::ids::{DeliveryId, EventId, SubscriptionId};
 use crate::state::AppState;
 use crate::store::Conn;
-use crate::store::webhooks::deliveries::{self, DeliveryFilter, DeliveryRow, NewDelivery};
+use crate::store::webhooks::deliveries::{
+    self, DeliveryFilter, DeliveryRow, NewDelivery, ReplayFilter,
+};
 use crate::store::webhooks::subscriptions;
 use crate::webhooks::outbox;
 use crate::wire::{Data, List};
@@ -232,22 +234,22 @@ pub async fn bulk_replay(
     let created_before = body.optional_str("created_before")?;
     let created_before = created_before.map(|t| timestamp(t, "created_before")).transpose()?;
     let subscription = subscription_id(raw, "subscription_id")?;
-    if subscriptions::get(db.conn(), &tenant.org_id, &subscription, false).await?.is_none() {
-        return Err(ApiError::not_found_param("webhook_subscription", "subscription_id"));
+    // Locked against a concurrent pause; a deleted one is not found, a paused one is a 409.
+    match subscriptions::get(db.conn(), &tenant.org_id, &subscription, true).await? {
+        None => return Err(ApiError::not_found_param("webhook_subscription", "subscription_id")),
+        Some(s) if s.status != "active" => return Err(ApiError::SubscriptionNotActive),
+        Some(_) => {}
     }
-    active_subscription(db.conn(), &tenant, &subscription).await?;
 
-    let mut found = deliveries::replayable(
-        db.conn(),
-        &tenant.org_id,
-        &subscription,
+    let filter = ReplayFilter {
+        subscription: &subscription,
         status,
         event_type,
         created_after,
         created_before,
-        MAX_BULK_REPLAY + 1,
-    )
-    .await?;
+    };
+    let mut found =
+        deliveries::replayable(db.conn(), &tenant.org_id, &filter, MAX_BULK_REPLAY + 1).await?;
     let capped = found.len() as i64 > MAX_BULK_REPLAY;
     found.truncate(MAX_BULK_REPLAY as usize);
     let new: Vec<NewDelivery> = found

@@ -4,36 +4,36 @@
 //! - [`secrets`]: rotation and early revocation of a subscription's signing secrets;
 //! - [`deliveries`]: `/v1/webhook_deliveries` (list, fetch, replay, bulk replay).
 
-mod deliveries;
-mod secrets;
-mod subscriptions;
+pub mod deliveries;
+pub mod secrets;
+pub mod subscriptions;
 
 pub use deliveries::DeliveryOut;
 pub use subscriptions::{MAX_EVENTS, MAX_SUBSCRIPTIONS, SubscriptionOut};
 
-use axum::Router;
-use axum::routing::{delete, get, post};
 use serde_json::Value;
 
 use crate::clock;
 use crate::error::{ApiError, Result};
+use crate::http::routes::Routes;
 use crate::ids::SubscriptionId;
-use crate::state::AppState;
 use crate::webhooks::events;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/webhook_subscriptions", get(subscriptions::list).post(subscriptions::create))
-        .route(
-            "/v1/webhook_subscriptions/{id}",
-            get(subscriptions::fetch).patch(subscriptions::update).delete(subscriptions::remove),
-        )
-        .route("/v1/webhook_subscriptions/{id}/secrets", post(secrets::rotate))
-        .route("/v1/webhook_subscriptions/{id}/secrets/{secret_id}", delete(secrets::revoke))
-        .route("/v1/webhook_deliveries", get(deliveries::list))
-        .route("/v1/webhook_deliveries/bulk_replay", post(deliveries::bulk_replay))
-        .route("/v1/webhook_deliveries/{id}", get(deliveries::fetch))
-        .route("/v1/webhook_deliveries/{id}/replay", post(deliveries::replay))
+pub fn routes() -> Routes {
+    const SUBSCRIPTIONS: &str = "/v1/webhook_subscriptions";
+    const SUBSCRIPTION: &str = "/v1/webhook_subscriptions/{id}";
+    Routes::new()
+        .get(SUBSCRIPTIONS, subscriptions::list)
+        .post(SUBSCRIPTIONS, subscriptions::create)
+        .get(SUBSCRIPTION, subscriptions::fetch)
+        .patch(SUBSCRIPTION, subscriptions::update)
+        .delete(SUBSCRIPTION, subscriptions::remove)
+        .post("/v1/webhook_subscriptions/{id}/secrets", secrets::rotate)
+        .delete("/v1/webhook_subscriptions/{id}/secrets/{secret_id}", secrets::revoke)
+        .get("/v1/webhook_deliveries", deliveries::list)
+        .post("/v1/webhook_deliveries/bulk_replay", deliveries::bulk_replay)
+        .get("/v1/webhook_deliveries/{id}", deliveries::fetch)
+        .post("/v1/webhook_deliveries/{id}/replay", deliveries::replay)
 }
 
 /// A subscription id from a path or a body; a malformed one names no subscription: 404.

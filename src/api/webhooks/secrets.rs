@@ -35,14 +35,17 @@ pub async fn rotate(
     let id = subscription_id(&id, "id")?;
     let hours = match body.get("expires_in_hours") {
         None | Some(Value::Null) => DEFAULT_EXPIRES_IN_HOURS,
-        Some(value) => {
-            value.as_i64().filter(|h| (0..=MAX_EXPIRES_IN_HOURS).contains(h)).ok_or_else(|| {
+        // JSON does not tell 24 from 24.0: both are the integer 24.
+        Some(value) => value
+            .as_f64()
+            .filter(|h| h.fract() == 0.0 && (0.0..=MAX_EXPIRES_IN_HOURS as f64).contains(h))
+            .map(|h| h as i64)
+            .ok_or_else(|| {
                 ApiError::invalid_field(
                     "expires_in_hours",
                     "`expires_in_hours` must be an integer from 0 to 720.",
                 )
-            })?
-        }
+            })?,
     };
     let mut subscription = find(db.conn(), &tenant, &id, true).await?;
     let now = clock::now_ms();
@@ -56,7 +59,8 @@ pub async fn rotate(
     let plain = secret::generate();
     let stored = secret::seal(state.webhooks.secret_key.as_ref(), &plain);
     let secret_id = SecretId::generate();
-    secrets::insert(db.conn(), &subscription.id, &secret_id, &stored, now).await?;
+    let (sealed, nonce) = (&stored.secret, stored.nonce.as_deref());
+    secrets::insert(db.conn(), &subscription.id, &secret_id, sealed, nonce, now).await?;
     subscription.updated_at = now;
     subscriptions::update(db.conn(), &tenant.org_id, &subscription).await?;
     Ok((

@@ -178,7 +178,9 @@ pub async fn create(
     subscriptions::insert(db.conn(), &tenant.org_id, &row).await?;
     let plain = secret::generate();
     let stored = secret::seal(state.webhooks.secret_key.as_ref(), &plain);
-    secrets::insert(db.conn(), &row.id, &SecretId::generate(), &stored, now).await?;
+    let secret_id = SecretId::generate();
+    let (sealed, nonce) = (&stored.secret, stored.nonce.as_deref());
+    secrets::insert(db.conn(), &row.id, &secret_id, sealed, nonce, now).await?;
     let subscription = out(db.conn(), row).await?;
     Ok((StatusCode::CREATED, Data(Created { subscription, initial_secret: plain })))
 }
@@ -268,10 +270,8 @@ pub async fn update(
         ("active", "paused") => {
             deliveries::hold(db.conn(), &row.id, now).await?;
         }
-        ("paused", "active") => {
-            if deliveries::release(db.conn(), &row.id, now).await? > 0 {
-                outbox::notify_nodes(db.conn()).await?;
-            }
+        ("paused", "active") if deliveries::release(db.conn(), &row.id, now).await? > 0 => {
+            outbox::notify_nodes(db.conn()).await?;
         }
         _ => {}
     }

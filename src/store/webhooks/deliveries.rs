@@ -156,17 +156,22 @@ pub struct Replayable {
     pub event_type: String,
 }
 
-/// Deliveries of `subscription` in `status`, oldest first, that no delivery replays yet:
-/// `limit` at most.
-#[allow(clippy::too_many_arguments)]
+/// Which deliveries bulk replay copies: the subscription's in `status`, optionally of one type
+/// and within exclusive bounds on `created_at`.
+#[derive(Debug)]
+pub struct ReplayFilter<'a> {
+    pub subscription: &'a SubscriptionId,
+    pub status: &'a str,
+    pub event_type: Option<&'a str>,
+    pub created_after: Option<i64>,
+    pub created_before: Option<i64>,
+}
+
+/// Matching deliveries, oldest first, that no delivery replays yet: `limit` at most.
 pub async fn replayable(
     conn: Conn<'_>,
     org: &OrgId,
-    subscription: &SubscriptionId,
-    status: &str,
-    event_type: Option<&str>,
-    created_after: Option<i64>,
-    created_before: Option<i64>,
+    f: &ReplayFilter<'_>,
     limit: i64,
 ) -> sqlx::Result<Vec<Replayable>> {
     const SQL: &str = "SELECT d.id, d.event_id, d.event_type FROM webhook_deliveries d \
@@ -177,11 +182,11 @@ pub async fn replayable(
         ORDER BY d.id LIMIT $7";
     on_conn!(conn, |c| sqlx::query_as(SQL)
         .bind(org)
-        .bind(subscription)
-        .bind(status)
-        .bind(event_type)
-        .bind(created_after)
-        .bind(created_before)
+        .bind(f.subscription)
+        .bind(f.status)
+        .bind(f.event_type)
+        .bind(f.created_after)
+        .bind(f.created_before)
         .bind(limit)
         .fetch_all(c)
         .await)

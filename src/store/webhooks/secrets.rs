@@ -1,9 +1,9 @@
 //! Signing secrets of a subscription. A secret is active while `expires_at` is NULL or in the
-//! future; the caller has resolved the subscription within its organisation.
+//! future; the caller has resolved the subscription within its organisation. `secret` is stored
+//! sealed under the operator key, or as generated when `nonce` is NULL.
 
 use crate::ids::{SecretId, SubscriptionId};
 use crate::store::{Conn, on_conn};
-use crate::webhooks::secret::Stored;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SecretRow {
@@ -14,17 +14,12 @@ pub struct SecretRow {
     pub expires_at: Option<i64>,
 }
 
-impl SecretRow {
-    pub fn stored(&self) -> Stored {
-        Stored { secret: self.secret.clone(), nonce: self.nonce.clone() }
-    }
-}
-
 pub async fn insert(
     conn: Conn<'_>,
     subscription: &SubscriptionId,
     id: &SecretId,
-    stored: &Stored,
+    secret: &str,
+    nonce: Option<&str>,
     now: i64,
 ) -> sqlx::Result<()> {
     const SQL: &str = "INSERT INTO webhook_secrets \
@@ -33,8 +28,8 @@ pub async fn insert(
     on_conn!(conn, |c| sqlx::query(SQL)
         .bind(id)
         .bind(subscription)
-        .bind(&stored.secret)
-        .bind(&stored.nonce)
+        .bind(secret)
+        .bind(nonce)
         .bind(now)
         .execute(c)
         .await

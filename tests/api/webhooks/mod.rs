@@ -7,6 +7,7 @@ mod secrets;
 mod ssrf;
 mod subscriptions;
 mod sync;
+mod wake;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};

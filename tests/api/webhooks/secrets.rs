@@ -61,7 +61,7 @@ async fn rotation_is_refused_beyond_five_active_secrets_and_for_bad_hours() {
     app.post(&org.key, &secrets_path(&s), &json!({ "expires_in_hours": 0 }))
         .await
         .assert_status(StatusCode::CREATED);
-    for hours in [json!(-1), json!(721), json!("24"), json!(1.5)] {
+    for hours in [json!(-1), json!(721), json!("24"), json!(1.5), json!(720.5)] {
         let r = app.post(&org.key, &secrets_path(&s), &json!({ "expires_in_hours": hours })).await;
         r.assert_error(StatusCode::BAD_REQUEST, "invalid_field_value");
         assert_eq!(r.param(), "expires_in_hours");

@@ -259,3 +259,26 @@ async fn another_organisations_subscription_is_not_found_on_every_route() {
             .assert_error(StatusCode::NOT_FOUND, "resource_not_found");
     }
 }
+
+#[tokio::test]
+async fn a_keyed_creation_retried_answers_the_same_subscription_and_secret() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let body = json!({ "url": RECEIVER, "events": ["contact.created"] });
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        let r = crate::support::send(
+            app.request(reqwest::Method::POST, &org.key, PATH)
+                .header("Idempotency-Key", "subscribe-once")
+                .json(&body),
+        )
+        .await;
+        r.assert_status(StatusCode::CREATED);
+        answers.push(r);
+    }
+    assert_eq!(answers[1].header("idempotent-replayed"), Some("true"));
+    assert_eq!(answers[0].data(), answers[1].data(), "same id, same secret");
+    let listed = app.get(&org.key, PATH).await;
+    assert_eq!(listed.data().as_array().unwrap().len(), 1, "created once");
+    assert!(listed.header("x-ratelimit-remaining").is_some(), "rate-limited like any read");
+}
