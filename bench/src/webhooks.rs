@@ -24,7 +24,8 @@ async fn receiver() -> (String, Arc<AtomicU64>) {
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let forever = std::future::pending();
+    tokio::spawn(kirim::http_server::run(listener, app, forever, Duration::ZERO));
     (url, count)
 }
 

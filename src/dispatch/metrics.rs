@@ -29,7 +29,7 @@ pub fn attempt(outcome: &str, elapsed: Duration) {
         ATTEMPTS[i].fetch_add(1, Ordering::Relaxed);
     }
     let seconds = elapsed.as_secs_f64();
-    let mut latency = LATENCY.lock().unwrap_or_else(|p| p.into_inner());
+    let mut latency = LATENCY.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     latency.count += 1;
     latency.sum += seconds;
     if let Some(i) = BOUNDS.iter().position(|bound| seconds <= *bound) {
@@ -53,7 +53,7 @@ pub fn render(out: &mut String) {
         let n = n.load(Ordering::Relaxed);
         let _ = writeln!(out, "kirim_webhook_attempts_total{{outcome=\"{outcome}\"}} {n}");
     }
-    let latency = LATENCY.lock().unwrap_or_else(|p| p.into_inner());
+    let latency = LATENCY.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let name = "kirim_webhook_attempt_duration_seconds";
     let _ = writeln!(out, "# HELP {name} Time from sending an attempt to its answer or failure.");
     let _ = writeln!(out, "# TYPE {name} histogram");

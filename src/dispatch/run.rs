@@ -132,7 +132,8 @@ impl Dispatcher {
     /// A global slot and one of the subscription's, or `None` when either is taken.
     fn slots(&self, subscription: &SubscriptionId) -> Option<[OwnedSemaphorePermit; 2]> {
         let own = {
-            let mut map = self.per_subscription.lock().unwrap_or_else(|p| p.into_inner());
+            let mut map =
+                self.per_subscription.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             let slots = map
                 .entry(subscription.clone())
                 .or_insert_with(|| Arc::new(Semaphore::new(self.config.per_subscription)));
@@ -144,7 +145,8 @@ impl Dispatcher {
 
     /// Subscriptions with every slot taken; idle entries are dropped on the way.
     fn saturated_subscriptions(&self) -> Vec<SubscriptionId> {
-        let mut map = self.per_subscription.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map =
+            self.per_subscription.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         map.retain(|_, slots| slots.available_permits() < self.config.per_subscription);
         map.iter().filter(|(_, s)| s.available_permits() == 0).map(|(id, _)| id.clone()).collect()
     }

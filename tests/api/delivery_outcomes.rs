@@ -33,7 +33,7 @@ async fn a_server_error_is_retried_until_delivered() {
     assert_eq!(d["status"], "delivered");
     assert_eq!(d["attempts"], 4);
     assert_eq!(d["response_status"], 204);
-    let attempts: Vec<u32> = got.iter().map(|r| r.attempt()).collect();
+    let attempts: Vec<u32> = got.iter().map(super::receiver::Received::attempt).collect();
     assert_eq!(attempts, [1, 2, 3, 4]);
 }
 

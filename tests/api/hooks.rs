@@ -1,7 +1,7 @@
 //! Webhook test helpers: settings for a fast dispatcher, subscribing through the API, reading
 //! deliveries back, waiting for a condition.
 
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test binary that includes this module uses a part of it")]
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -117,7 +117,7 @@ impl Drop for Guard<'_> {
     fn drop(&mut self) {
         eprintln!(
             "deliveries when giving up: {:?}",
-            self.0.lock().unwrap_or_else(|p| p.into_inner())
+            self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
         );
     }
 }

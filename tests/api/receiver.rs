@@ -1,7 +1,7 @@
 //! A webhook receiver for tests: a real HTTP server on 127.0.0.1 that verifies signatures the
 //! way the documentation tells receivers to, records every request, and answers as scripted.
 
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test binary that includes this module uses a part of it")]
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -78,7 +78,8 @@ impl Receiver {
         let app = axum::Router::new().fallback(receive).with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let forever = std::future::pending();
+        tokio::spawn(kirim::http_server::run(listener, app, forever, Duration::ZERO));
         Self { url, inner }
     }
 
