@@ -40,7 +40,7 @@ async fn call(request: reqwest::RequestBuilder) -> Value {
 pub async fn run<F, Fut>(http: &reqwest::Client, server: &Server, seeded: &Seeded, bulk: F) -> Value
 where
     F: Fn() -> Fut,
-    Fut: std::future::Future<Output = crate::load::Stats>,
+    Fut: Future<Output = crate::load::Stats>,
 {
     eprintln!("bulk label, no subscription…");
     let without = bulk().await;
