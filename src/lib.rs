@@ -11,6 +11,7 @@ pub mod cli;
 pub mod clock;
 pub mod cursor;
 pub mod demo;
+pub mod dispatch;
 pub mod enums;
 pub mod error;
 pub mod http;
