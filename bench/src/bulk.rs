@@ -148,7 +148,7 @@ pub(crate) async fn floor_call(
     )
     .await?;
     tx.commit().await?;
-    Ok(outcome.0.applied as u64)
+    Ok(outcome.applied as u64)
 }
 
 /// Bulk label p50 at the table's current size, calls one at a time.

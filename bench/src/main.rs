@@ -16,7 +16,6 @@ mod seed;
 mod server;
 mod soak;
 mod webhooks;
-mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,10 +64,6 @@ struct Args {
     /// Instead of the benchmark: a soak of this many minutes of mixed load, reported per minute.
     #[arg(long)]
     soak_minutes: Option<u64>,
-    /// Instead of the benchmark: bulk label without and with a webhook subscription, and the
-    /// delivery rate to a local receiver.
-    #[arg(long)]
-    webhooks: bool,
     /// Instead of the benchmark: bulk label without and with a webhook subscription, and the
     /// delivery rate to a local receiver.
     #[arg(long)]
