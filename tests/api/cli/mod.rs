@@ -4,6 +4,7 @@
 mod admin;
 mod import;
 mod labels;
+mod listen;
 
 use std::path::PathBuf;
 
