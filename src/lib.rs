@@ -8,6 +8,7 @@ pub mod api;
 pub mod app;
 pub mod cli;
 pub mod clock;
+pub mod console;
 pub mod demo;
 pub mod error;
 pub mod http;

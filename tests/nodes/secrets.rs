@@ -1,4 +1,5 @@
-//! An API key never appears in logs, error bodies or metrics, whatever the request does with it.
+//! An API key never appears in logs, error bodies or metrics, whatever the request does with it,
+//! the console's sign-in form and session cookie included.
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -40,11 +41,43 @@ async fn keys_appear_in_no_log_line_error_or_metric() {
         r.assert_status(StatusCode::UNAUTHORIZED);
         bodies.push_str(&r.body.to_string());
     }
+    // The console: the key posted to its sign-in form, then used through the session cookie.
+    let no_redirects =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut sealed = Vec::new();
+    for key in [&org.key, &revoked.key, &unknown, &malformed] {
+        let r = no_redirects
+            .post(node.url("/console/session"))
+            .header("Sec-Fetch-Site", "same-origin")
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(format!("key={key}"))
+            .send()
+            .await
+            .unwrap();
+        assert!(!r.status().is_server_error());
+        let cookie = r.headers().get("set-cookie").map(|c| c.to_str().unwrap().to_owned());
+        bodies.push_str(&r.text().await.unwrap());
+        let Some(cookie) = cookie else { continue };
+        let value = cookie.split(';').next().unwrap().to_owned();
+        let me = client
+            .get(node.url("/console/api/v1/me"))
+            .header("Cookie", &value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(me.status(), StatusCode::OK, "the console signs in with {key}");
+        sealed.push(value.trim_start_matches("kirim_console=").to_owned());
+    }
+    assert_eq!(sealed.len(), 1, "only the valid key opens a console session");
+
     let metrics = client.get(node.url("/metrics")).send().await.unwrap().text().await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let log = node.stderr.lock().unwrap().clone();
     assert!(log.contains("request"), "the log was captured");
 
+    for (what, text) in [("log", &log), ("metrics", &metrics)] {
+        assert!(!text.contains(&sealed[0]), "{what} contains a console session cookie");
+    }
     for key in [&org.key, &revoked.key, &unknown, &malformed] {
         let secret = key.trim_start_matches("kdv_live_");
         for (what, text) in [("log", &log), ("metrics", &metrics)] {
