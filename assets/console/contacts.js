@@ -32,13 +32,14 @@ export async function contactsView(view, account, params) {
   });
 
   const status = h('div', { class: 'messages' });
+  const notice = h('div', {}, params.get('deleted') ? okBox(`Contact ${params.get('deleted')} deleted.`) : null);
   const table = h('div', { class: 'table-wrap' });
   const pager = h('div', { class: 'pager' });
   const bulk = h('section', { class: 'bulk', 'aria-labelledby': 'bulk-title' });
   fill(view,
     h('div', { class: 'title-row' }, h('h1', {}, 'Contacts'),
       h('a', { class: 'button', href: `#/a/${account}/contacts/new` }, 'New contact')),
-    filterForm, status, table, pager, bulk);
+    notice, filterForm, status, table, pager, bulk);
 
   // Keyset paging: the cursors of the pages before this one, to go back.
   const trail = [];

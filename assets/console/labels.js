@@ -15,7 +15,6 @@ export async function labelsView(view, message) {
   const color = select(COLORS.map((c) => [c, c]), 'gray', { name: 'color' });
   const team = select(teams.map((t) => [t.id, t.name]), teams[0] && teams[0].id, { name: 'team_id' });
   const create = h('form', { class: 'inline', 'aria-labelledby': 'new-label' },
-    h('h2', { id: 'new-label' }, 'New label'),
     field('Name', name), field('Colour', color), teams.length > 1 ? field('Team', team) : null,
     h('button', { type: 'submit' }, 'Create label'));
   create.addEventListener('submit', async (event) => {
@@ -69,7 +68,7 @@ export async function labelsView(view, message) {
 
   fill(view, h('h1', {}, 'Labels'), status,
     all.length ? h('ul', { class: 'label-list', 'aria-label': 'Labels' }, rows) : h('p', { class: 'empty' }, 'No labels yet.'),
-    create);
+    h('h2', { id: 'new-label' }, 'New label'), create);
 }
 
 /** How many contacts carry `label`, over every account of the organisation. */
