@@ -8,9 +8,9 @@
 use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
 
-use crate::http::{body, request_id, tenant, transaction};
+use crate::http::{body, rate_limit, request_id, tenant, transaction};
 use crate::state::AppState;
-use crate::{api, console, openapi, ratelimit};
+use crate::{api, console, openapi};
 
 pub fn app(state: AppState) -> Router {
     let api = api_router(state.clone());
@@ -21,7 +21,7 @@ pub fn app(state: AppState) -> Router {
 fn api_router(state: AppState) -> Router {
     let authenticated = api::authenticated()
         .route_layer(from_fn_with_state(state.clone(), transaction::in_transaction))
-        .route_layer(from_fn_with_state(state.clone(), ratelimit::enforce))
+        .route_layer(from_fn_with_state(state.clone(), rate_limit::enforce))
         .route_layer(from_fn_with_state(state.clone(), tenant::authenticate));
 
     Router::new()

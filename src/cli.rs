@@ -1,13 +1,13 @@
 //! The command line: `serve`, `migrate` and the operator's `admin` commands. Every option also
 //! reads a `KIRIM_…` environment variable.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 use crate::BoxResult;
+use crate::serve::ServeArgs;
+use crate::store::DEFAULT_DATABASE_URL;
 
 pub mod admin;
-
-pub const DEFAULT_DATABASE_URL: &str = "sqlite://kirim.db";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -41,39 +41,6 @@ pub struct DatabaseArg {
     /// `sqlite://FILE` (created if missing) or `postgres://…`.
     #[arg(long, env = "KIRIM_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct ServeArgs {
-    /// Address to listen on; port 0 picks a free port (printed on start).
-    #[arg(long, env = "KIRIM_LISTEN", default_value = "127.0.0.1:8080")]
-    pub listen: String,
-    #[command(flatten)]
-    pub database: DatabaseArg,
-    /// On an empty database, create a demo organisation, account, 1,000 contacts and labels.
-    #[arg(long, env = "KIRIM_DEMO")]
-    pub demo: bool,
-    /// Largest number of database connections this node opens.
-    #[arg(long, env = "KIRIM_DB_MAX_CONNECTIONS", default_value_t = 16)]
-    pub db_max_connections: u32,
-    /// Redis shared by all nodes for rate limits; without it, each node limits on its own.
-    #[arg(long, env = "KIRIM_REDIS_URL")]
-    pub redis_url: Option<String>,
-    /// Seconds a duplicate Idempotency-Key request waits for the first before 409.
-    #[arg(long, env = "KIRIM_IDEMPOTENCY_WAIT_SECS", default_value_t = 30)]
-    pub idempotency_wait_secs: u64,
-    /// On SIGTERM, seconds to let in-flight requests finish before exiting anyway.
-    #[arg(long, env = "KIRIM_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
-    pub shutdown_grace_secs: u64,
-    /// Log format.
-    #[arg(long, env = "KIRIM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
-    pub log_format: LogFormat,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    Text,
-    Json,
 }
 
 pub async fn run(cli: Cli) -> BoxResult<()> {

@@ -2,19 +2,24 @@
 //! `106540352242922`, 1,000 contacts and a few labels, plus a key and a curl to paste.
 
 use crate::BoxResult;
-use crate::cli::admin;
+use crate::admin;
 use crate::clock;
-use crate::ids::{self, ContactId, LabelId, OrgId};
+use crate::enums::{AccountStatus, Color, Tier};
+use crate::ids::{self, ContactId, LabelId, OrgId, PhoneNumberId, TeamId};
 use crate::store::accounts::AccountRow;
 use crate::store::contacts::ContactFields;
 use crate::store::labels::LabelRow;
 use crate::store::orgs::OrgRow;
 use crate::store::{self, Db};
 
-pub const PHONE_NUMBER_ID: &str = "106540352242922";
+pub const PHONE_NUMBER_ID: &str = ids::DEMO_PHONE_NUMBER_ID;
 pub const CONTACTS: usize = 1000;
-const LABELS: [(&str, &str); 4] =
-    [("VIP", "amber"), ("Lead", "blue"), ("Customer", "green"), ("Churn risk", "red")];
+const LABELS: [(&str, Color); 4] = [
+    ("VIP", Color::Amber),
+    ("Lead", Color::Blue),
+    ("Customer", Color::Green),
+    ("Churn risk", Color::Red),
+];
 
 /// Seeds the demo unless the database already holds an organisation; prints what was made.
 pub async fn seed_if_empty(db: &Db, base_url: &str) -> BoxResult<()> {
@@ -24,26 +29,28 @@ pub async fn seed_if_empty(db: &Db, base_url: &str) -> BoxResult<()> {
     }
     let now = clock::now_ms();
     let org = OrgId::generate();
-    let team = ids::new_team_id();
+    let team = TeamId::generate();
     let mut tx = db.begin().await?;
 
+    let (write_per_minute, read_per_minute) = Tier::Pro.default_limits();
     let org_row = OrgRow {
-        id: org.to_string(),
+        id: org.clone(),
         name: "Demo Organization".into(),
-        tier: "pro".into(),
-        write_per_minute: 600,
-        read_per_minute: 6000,
+        tier: Tier::Pro,
+        write_per_minute,
+        read_per_minute,
         created_at: now,
     };
     store::orgs::insert(tx.conn(), &org_row).await?;
-    store::orgs::insert_team(tx.conn(), org.as_str(), &team, "Support", now).await?;
+    store::orgs::insert_team(tx.conn(), &org, &team, "Support", now).await?;
+    let account_id = PhoneNumberId::parse(PHONE_NUMBER_ID).expect("the demo's id is well formed");
     let account = AccountRow {
-        phone_number_id: PHONE_NUMBER_ID.into(),
-        org_id: org.to_string(),
+        phone_number_id: account_id.clone(),
+        org_id: org.clone(),
         team_id: team.clone(),
         phone_number: "+6281234567890".into(),
         name: Some("Kirim Demo".into()),
-        status: "connected".into(),
+        status: AccountStatus::Connected,
         created_at: now,
     };
     store::accounts::insert(tx.conn(), &account).await?;
@@ -60,15 +67,15 @@ pub async fn seed_if_empty(db: &Db, base_url: &str) -> BoxResult<()> {
             (ContactId::generate(), fields)
         })
         .collect();
-    store::contacts::insert_many(tx.conn(), &org, PHONE_NUMBER_ID, &contacts, now).await?;
+    store::contacts::insert_many(tx.conn(), &org, &account_id, &contacts, now).await?;
 
     let mut labels = Vec::new();
     for (name, color) in LABELS {
         let label = LabelRow {
-            id: LabelId::generate().to_string(),
+            id: LabelId::generate(),
             team_id: team.clone(),
             name: name.into(),
-            color: color.into(),
+            color,
             created_at: now,
             updated_at: now,
         };
@@ -77,8 +84,8 @@ pub async fn seed_if_empty(db: &Db, base_url: &str) -> BoxResult<()> {
     }
     tx.commit().await?;
 
-    let (key, _) = admin::create_key(db, org.as_str(), Some("demo"), None).await?;
-    let secret = key["key"].as_str().unwrap_or_default();
+    let key = admin::create_key(db, org.as_str(), Some("demo"), None).await?;
+    let secret = &key.key;
     let sample: Vec<String> = contacts.iter().take(3).map(|(id, _)| format!("\"{id}\"")).collect();
     println!(
         "demo: seeded organization {org} with account {PHONE_NUMBER_ID}, {CONTACTS} contacts and {} labels",

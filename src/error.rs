@@ -216,7 +216,7 @@ pub struct ErrorCode(pub &'static str);
 
 /// Database failures are either the database being unreachable (503, retry later) or a bug (500).
 /// Constraint violations that mean something to the client are mapped where they can happen,
-/// with [`crate::store::OnConflict`].
+/// with [`OnConflict`].
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         if crate::store::is_unavailable(&error) {
@@ -225,6 +225,20 @@ impl From<sqlx::Error> for ApiError {
         } else {
             tracing::error!(%error, "database error");
             Self::Internal
+        }
+    }
+}
+
+/// Turns a unique-constraint violation into the client-facing error it means at this call site.
+pub trait OnConflict<T> {
+    fn on_unique(self, error: ApiError) -> Result<T, ApiError>;
+}
+
+impl<T> OnConflict<T> for sqlx::Result<T> {
+    fn on_unique(self, error: ApiError) -> Result<T, ApiError> {
+        match self {
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(error),
+            other => Ok(other?),
         }
     }
 }

@@ -27,7 +27,7 @@ pub fn ulid() -> String {
 
     let now = clock::now_ms() as u64;
     let (ms, random) = {
-        let mut last = LAST.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut last = LAST.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if now <= last.0 {
             last.1 = (last.1 + 1) & RANDOM_MASK;
         } else {
@@ -49,7 +49,8 @@ fn is_ulid(s: &str) -> bool {
 macro_rules! prefixed_id {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
         $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, sqlx::Type)]
+        #[sqlx(transparent)]
         pub struct $name(String);
 
         impl $name {
@@ -100,23 +101,68 @@ prefixed_id!(/// An API key's public id (`key_…`), never the secret.
 prefixed_id!(/// A request (`req_…`), echoed in `X-Request-Id` and every body.
     RequestId, "req");
 
-/// Team ids are internal and unprefixed: 12 characters of `[a-z0-9]`.
-pub fn new_team_id() -> String {
-    const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    // 36 does not divide 256; rejecting bytes ≥ 252 keeps every character equally likely.
-    let mut out = String::with_capacity(12);
-    while out.len() < 12 {
-        for b in random_bytes::<16>() {
-            if b < 252 && out.len() < 12 {
-                out.push(ALPHABET[usize::from(b % 36)] as char);
+/// The demo account's Meta number id, also the example in the OpenAPI document.
+pub const DEMO_PHONE_NUMBER_ID: &str = "106540352242922";
+
+/// A team (`[a-z0-9]{12}`, internal and unprefixed).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, sqlx::Type, serde::Serialize)]
+#[sqlx(transparent)]
+#[serde(transparent)]
+pub struct TeamId(String);
+
+impl TeamId {
+    pub fn generate() -> Self {
+        const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        // 36 does not divide 256; rejecting bytes ≥ 252 keeps every character equally likely.
+        let mut out = String::with_capacity(12);
+        while out.len() < 12 {
+            for b in random_bytes::<16>() {
+                if b < 252 && out.len() < 12 {
+                    out.push(ALPHABET[usize::from(b % 36)] as char);
+                }
             }
         }
+        Self(out)
     }
-    out
+
+    /// `Some` only for 12 characters of `[a-z0-9]`.
+    pub fn parse(s: &str) -> Option<Self> {
+        let ok = s.len() == 12 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        ok.then(|| Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
-pub fn is_team_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+impl std::fmt::Display for TeamId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A WhatsApp account: Meta's number id, 6 to 20 digits (`^\d{6,20}$`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, sqlx::Type, serde::Serialize)]
+#[sqlx(transparent)]
+#[serde(transparent)]
+pub struct PhoneNumberId(String);
+
+impl PhoneNumberId {
+    pub fn parse(s: &str) -> Option<Self> {
+        let ok = (6..=20).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
+        ok.then(|| Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for PhoneNumberId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// A freshly minted API key: the secret is shown once and only its hash is stored.
@@ -193,7 +239,7 @@ mod tests {
         assert!(is_well_formed_api_key(&key.secret));
         assert_eq!(key.secret.len(), 9 + 24);
         assert_eq!(key.hash, hash_api_key(&key.secret));
-        assert!(is_team_id(&new_team_id()));
+        assert!(TeamId::parse(TeamId::generate().as_str()).is_some());
         assert!(constant_time_eq(key.hash.as_bytes(), hash_api_key(&key.secret).as_bytes()));
         assert!(!constant_time_eq(b"abc", b"abd"));
         assert!(!constant_time_eq(b"abc", b"ab"));

@@ -4,12 +4,15 @@
 
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod api;
 pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod console;
+pub mod cursor;
 pub mod demo;
+pub mod enums;
 pub mod error;
 pub mod http;
 pub mod http_server;

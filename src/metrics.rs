@@ -8,9 +8,6 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{LazyLock, Mutex};
 
-use crate::ratelimit::Bucket;
-use crate::store::links::BulkOutcome;
-
 /// Upper bounds (seconds) of the latency histogram's buckets.
 const LATENCY_BOUNDS: [f64; 13] =
     [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -41,7 +38,7 @@ static SKIPPED_TEAM_MISMATCH: AtomicU64 = AtomicU64::new(0);
 
 /// One finished request. `route` is the matched route template, so cardinality stays bounded.
 pub fn request(route: &str, method: &str, status: u16, seconds: f64) {
-    let mut requests = REQUESTS.lock().unwrap_or_else(|p| p.into_inner());
+    let mut requests = REQUESTS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     *requests.counts.entry((route.to_owned(), method.to_owned(), status)).or_default() += 1;
     let histogram = requests.latency.entry(route.to_owned()).or_default();
     histogram.count += 1;
@@ -51,12 +48,9 @@ pub fn request(route: &str, method: &str, status: u16, seconds: f64) {
     }
 }
 
-pub fn rate_limited(bucket: Bucket) {
-    match bucket {
-        Bucket::Read => &RATE_LIMITED_READ,
-        Bucket::Write => &RATE_LIMITED_WRITE,
-    }
-    .fetch_add(1, Ordering::Relaxed);
+/// A request refused with 429; `write` says which bucket was empty.
+pub fn rate_limited(write: bool) {
+    if write { &RATE_LIMITED_WRITE } else { &RATE_LIMITED_READ }.fetch_add(1, Ordering::Relaxed);
 }
 
 pub fn redis_fallback() {
@@ -67,16 +61,19 @@ pub fn idempotent_replay() {
     REPLAYS.fetch_add(1, Ordering::Relaxed);
 }
 
-pub fn bulk_label(outcome: &BulkOutcome) {
-    LABELS_APPLIED.fetch_add(outcome.applied as u64, Ordering::Relaxed);
-    SKIPPED_CROSS_ORG.fetch_add(outcome.skipped_cross_org as u64, Ordering::Relaxed);
-    SKIPPED_TEAM_MISMATCH.fetch_add(outcome.skipped_team_mismatch as u64, Ordering::Relaxed);
+/// One bulk-label call: how many contacts were labelled, and how many skipped for belonging to
+/// another organisation or to another team than the label's.
+/// Counts are never negative; they are `i64` because that is what SQL counts are.
+pub fn bulk_label(applied: i64, skipped_cross_org: i64, skipped_team_mismatch: i64) {
+    LABELS_APPLIED.fetch_add(applied as u64, Ordering::Relaxed);
+    SKIPPED_CROSS_ORG.fetch_add(skipped_cross_org as u64, Ordering::Relaxed);
+    SKIPPED_TEAM_MISMATCH.fetch_add(skipped_team_mismatch as u64, Ordering::Relaxed);
 }
 
 /// The whole exposition; `pool` is the database pool's `(in use, idle)`.
 pub fn render(pool: (u32, u32)) -> String {
     let mut out = String::new();
-    let requests = REQUESTS.lock().unwrap_or_else(|p| p.into_inner());
+    let requests = REQUESTS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
 
     out.push_str("# HELP kirim_http_requests_total Requests by route, method and status.\n");
     out.push_str("# TYPE kirim_http_requests_total counter\n");

@@ -2,21 +2,56 @@
 
 use std::time::Duration;
 
+use clap::{Args, ValueEnum};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::{LogFormat, ServeArgs};
 use crate::http::transaction;
 use crate::state::AppState;
-use crate::store::Db;
+use crate::store::{DEFAULT_DATABASE_URL, Db};
 use crate::{BoxResult, demo, http_server};
 
 /// How often expired idempotency records are deleted.
 const PURGE_EVERY: Duration = Duration::from_secs(600);
 
+/// `kirim serve`'s options; each also reads a `KIRIM_…` environment variable.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (printed on start).
+    #[arg(long, env = "KIRIM_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// `sqlite://FILE` (created if missing) or `postgres://…`.
+    #[arg(long, env = "KIRIM_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+    /// On an empty database, create a demo organisation, account, 1,000 contacts and labels.
+    #[arg(long, env = "KIRIM_DEMO")]
+    pub demo: bool,
+    /// Largest number of database connections this node opens.
+    #[arg(long, env = "KIRIM_DB_MAX_CONNECTIONS", default_value_t = 16)]
+    pub db_max_connections: u32,
+    /// Redis shared by all nodes for rate limits; without it, each node limits on its own.
+    #[arg(long, env = "KIRIM_REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// Seconds a duplicate Idempotency-Key request waits for the first before 409.
+    #[arg(long, env = "KIRIM_IDEMPOTENCY_WAIT_SECS", default_value_t = 30)]
+    pub idempotency_wait_secs: u64,
+    /// On SIGTERM, seconds to let in-flight requests finish before exiting anyway.
+    #[arg(long, env = "KIRIM_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+    pub shutdown_grace_secs: u64,
+    /// Log format.
+    #[arg(long, env = "KIRIM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
 pub async fn serve(args: ServeArgs) -> BoxResult<()> {
     init_logging(args.log_format);
-    let db = Db::connect(&args.database.database_url, args.db_max_connections).await?;
+    let db = Db::connect(&args.database_url, args.db_max_connections).await?;
     db.migrate().await?;
     let listener = TcpListener::bind(&args.listen).await?;
     let address = listener.local_addr()?;

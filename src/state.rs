@@ -3,12 +3,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::http::page::CursorKey;
-use crate::http::transaction::DEFAULT_WAIT;
+use crate::cursor::CursorKey;
 use crate::ratelimit::Limiter;
 use crate::ratelimit::local::LocalBuckets;
 use crate::ratelimit::redis::RedisBuckets;
 use crate::store::Db;
+
+/// How long a duplicate idempotent request waits for the first: 30 s unless configured.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
 
 #[derive(Clone)]
 pub struct AppState {

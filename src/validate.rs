@@ -3,7 +3,9 @@
 
 use serde_json::{Map, Value};
 
+use crate::enums::Color;
 use crate::error::{ApiError, Result};
+use crate::ids::{PhoneNumberId, TeamId};
 
 pub const NAME_MAX_CHARS: usize = 256;
 pub const EMAIL_MAX_CHARS: usize = 254;
@@ -14,22 +16,11 @@ pub const METADATA_KEY_MAX_CHARS: usize = 40;
 pub const METADATA_VALUE_MAX_CHARS: usize = 500;
 pub const METADATA_MAX_BYTES: usize = 16 * 1024;
 
-pub const COLORS: [&str; 13] = [
-    "gray", "red", "orange", "amber", "yellow", "lime", "green", "emerald", "teal", "sky", "blue",
-    "violet", "pink",
-];
-
 /// Meta's number id: `^\d{6,20}$`.
-pub fn is_phone_number_id(s: &str) -> bool {
-    (6..=20).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-pub fn phone_number_id(s: &str) -> Result<&str> {
-    if is_phone_number_id(s) {
-        Ok(s)
-    } else {
-        Err(ApiError::invalid_phone("phone_number_id", "`phone_number_id` must be 6 to 20 digits."))
-    }
+pub fn phone_number_id(s: &str) -> Result<PhoneNumberId> {
+    PhoneNumberId::parse(s).ok_or_else(|| {
+        ApiError::invalid_phone("phone_number_id", "`phone_number_id` must be 6 to 20 digits.")
+    })
 }
 
 /// E.164: `^\+[1-9]\d{6,14}$`.
@@ -90,23 +81,17 @@ pub fn label_name(s: &str) -> Result<&str> {
     max_chars("name", trimmed, LABEL_NAME_MAX_CHARS)
 }
 
-pub fn color(s: &str) -> Result<&str> {
-    if COLORS.contains(&s) {
-        Ok(s)
-    } else {
-        Err(ApiError::invalid_field(
-            "color",
-            format!("`color` must be one of: {}.", COLORS.join(", ")),
-        ))
-    }
+pub fn color(s: &str) -> Result<Color> {
+    s.parse().map_err(|_| {
+        let all = Color::names().join(", ");
+        ApiError::invalid_field("color", format!("`color` must be one of: {all}."))
+    })
 }
 
-pub fn team_id(s: &str) -> Result<&str> {
-    if crate::ids::is_team_id(s) {
-        Ok(s)
-    } else {
-        Err(ApiError::invalid_field("team_id", "`team_id` must be 12 characters of a-z and 0-9."))
-    }
+pub fn team_id(s: &str) -> Result<TeamId> {
+    TeamId::parse(s).ok_or_else(|| {
+        ApiError::invalid_field("team_id", "`team_id` must be 12 characters of a-z and 0-9.")
+    })
 }
 
 /// Checks a metadata object as it will be stored (after any merge).
@@ -184,9 +169,9 @@ mod tests {
         assert!(!is_e164("+04155550123"));
         assert!(!is_e164("14155550123"));
         assert!(!is_e164("+1415555012a"));
-        assert!(is_phone_number_id("106540352242922"));
-        assert!(!is_phone_number_id("12345"));
-        assert!(!is_phone_number_id("１２３４５６"), "full-width digits are not digits here");
+        assert!(phone_number_id("106540352242922").is_ok());
+        assert!(phone_number_id("12345").is_err());
+        assert!(phone_number_id("１２３４５６").is_err(), "full-width digits are not digits here");
     }
 
     #[test]

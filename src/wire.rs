@@ -18,7 +18,7 @@ tokio::task_local! {
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 pub fn current_request_id() -> String {
-    REQUEST_ID.try_with(|id| id.to_string()).unwrap_or_default()
+    REQUEST_ID.try_with(ToString::to_string).unwrap_or_default()
 }
 
 /// Runs `fut` with `id` as the current request id.

@@ -8,16 +8,20 @@
 #[path = "fuzzgen/mod.rs"]
 mod fuzzgen;
 
+use std::fmt::Write as _;
+
 use axum::extract::FromRequestParts;
 use axum::http::{HeaderMap, HeaderValue, Request, StatusCode};
 use fuzzgen::{Rng, mutate, near, random_json, random_string, replay_hint};
 use kirim::clock;
+use kirim::cursor::CursorKey;
+use kirim::enums::Color;
 use kirim::error::ApiError;
 use kirim::http::body::{JsonObject, Patch, parse_object};
-use kirim::http::page::{CursorKey, PageRequest};
+use kirim::http::page::PageRequest;
 use kirim::http::query::QueryParams;
 use kirim::http::transaction::{fingerprint, idempotency_key};
-use kirim::ids::{self, ContactId, KeyId, LabelId, OrgId, RequestId};
+use kirim::ids::{self, ContactId, KeyId, LabelId, OrgId, PhoneNumberId, RequestId, TeamId};
 use kirim::store::contacts::escape_like;
 use kirim::validate;
 use serde_json::{Map, Value, json};
@@ -60,7 +64,7 @@ fn ref_prefixed_id(prefix: &str, s: &str) -> bool {
 }
 
 fn ascii_digit(c: &char) -> bool {
-    ('0'..='9').contains(c)
+    c.is_ascii_digit()
 }
 
 /// `^\+[1-9]\d{6,14}$`, with `\d` the ASCII digits and `$` the very end (no trailing newline).
@@ -136,10 +140,7 @@ fn ref_form_decode(query: &str) -> Vec<(String, String)> {
             let hex = |c: u8| (c as char).to_digit(16);
             match b[i] {
                 b'+' => out.push(b' '),
-                b'%' if i + 2 < b.len() + 0
-                    && hex(b[i + 1]).is_some()
-                    && hex(b[i + 2]).is_some() =>
-                {
+                b'%' if i + 2 < b.len() && hex(b[i + 1]).is_some() && hex(b[i + 2]).is_some() => {
                     out.push((hex(b[i + 1]).unwrap() * 16 + hex(b[i + 2]).unwrap()) as u8);
                     i += 2;
                 }
@@ -178,7 +179,7 @@ fn id_property<T>(
     let candidates = [
         near(rng, &valid, 30),
         format!("{other_prefix}_{}", &valid[valid.len() - 26..]),
-        format!("{prefix}_{}", fuzzgen::mutate(rng, &ids::ulid())),
+        format!("{prefix}_{}", mutate(rng, &ids::ulid())),
         format!(
             "{prefix}_{}",
             (0..rng.range(24, 28))
@@ -199,23 +200,24 @@ fn id_property<T>(
 #[test]
 fn prefixed_ids_agree_with_the_contract_regex_and_round_trip() {
     check("ids", |rng, hint| {
-        id_property(rng, hint, "ctc", ContactId::generate, ContactId::parse, |i| i.to_string());
-        id_property(rng, hint, "lbl", LabelId::generate, LabelId::parse, |i| i.to_string());
-        id_property(rng, hint, "org", OrgId::generate, OrgId::parse, |i| i.to_string());
+        id_property(rng, hint, "ctc", ContactId::generate, ContactId::parse, ToString::to_string);
+        id_property(rng, hint, "lbl", LabelId::generate, LabelId::parse, ToString::to_string);
+        id_property(rng, hint, "org", OrgId::generate, OrgId::parse, ToString::to_string);
         id_property(rng, hint, "key", KeyId::generate, KeyId::parse, |i| i.as_str().to_owned());
-        id_property(rng, hint, "req", RequestId::generate, RequestId::parse, |i| i.to_string());
+        id_property(rng, hint, "req", RequestId::generate, RequestId::parse, ToString::to_string);
     });
 }
 
 #[test]
 fn team_ids_and_api_keys_agree_with_their_shapes() {
     check("team-and-key", |rng, hint| {
-        let team = ids::new_team_id();
-        assert!(ids::is_team_id(&team) && validate::team_id(&team).is_ok(), "{team} {}", hint());
+        let team = TeamId::generate().to_string();
+        assert!(TeamId::parse(&team).is_some(), "{team} {}", hint());
+        assert!(validate::team_id(&team).is_ok(), "{team} {}", hint());
         let s = near(rng, &team, 12);
-        assert_eq!(ids::is_team_id(&s), ref_team_id(&s), "team {s:?} {}", hint());
+        assert_eq!(TeamId::parse(&s).is_some(), ref_team_id(&s), "team {s:?} {}", hint());
         match validate::team_id(&s) {
-            Ok(t) => assert_eq!(t, s),
+            Ok(t) => assert_eq!(t.as_str(), s),
             Err(e) => assert_client_error(&e, "invalid_field_value", Some("team_id"), &hint()),
         }
 
@@ -258,14 +260,14 @@ fn phone_number_ids_agree_with_their_regex() {
     check("phone-number-id", |rng, hint| {
         let n = rng.range(6, 20);
         let valid: String = (0..n).map(|_| char::from(b'0' + rng.below(10) as u8)).collect();
-        assert!(validate::is_phone_number_id(&valid), "{valid} {}", hint());
+        assert!(PhoneNumberId::parse(&valid).is_some(), "{valid} {}", hint());
         let s = near(rng, &valid, 20);
         let expected = ref_phone_number_id(&s);
-        assert_eq!(validate::is_phone_number_id(&s), expected, "{s:?} {}", hint());
+        assert_eq!(PhoneNumberId::parse(&s).is_some(), expected, "{s:?} {}", hint());
         match validate::phone_number_id(&s) {
-            Ok(p) => assert!(expected && p == s),
+            Ok(p) => assert!(expected && p.as_str() == s),
             Err(e) => {
-                assert_client_error(&e, "invalid_phone_number", Some("phone_number_id"), &hint())
+                assert_client_error(&e, "invalid_phone_number", Some("phone_number_id"), &hint());
             }
         }
     });
@@ -339,12 +341,13 @@ fn names_label_names_and_colours_follow_their_limits() {
             }
         }
 
-        let base = *rng.pick(&validate::COLORS);
+        let base = rng.pick(Color::ALL).as_str();
         let colour = near(rng, base, 8);
+        let known = Color::names().contains(&colour.as_str());
         match validate::color(&colour) {
-            Ok(c) => assert!(validate::COLORS.contains(&c) && c == colour),
+            Ok(c) => assert!(known && c.as_str() == colour),
             Err(e) => {
-                assert!(!validate::COLORS.contains(&colour.as_str()), "{colour:?} {}", hint());
+                assert!(!known, "{colour:?} {}", hint());
                 assert_client_error(&e, "invalid_field_value", Some("color"), &hint());
             }
         }
@@ -441,10 +444,10 @@ fn json_object_accessors_type_check_every_field() {
             match (body.required_str(name), value) {
                 (Ok(s), Some(Value::String(v))) => assert_eq!(s, v),
                 (Err(e), None | Some(Value::Null)) => {
-                    assert_client_error(&e, "missing_required_field", Some(name), &hint())
+                    assert_client_error(&e, "missing_required_field", Some(name), &hint());
                 }
                 (Err(e), Some(v)) if !v.is_string() => {
-                    assert_client_error(&e, "invalid_field_value", Some(name), &hint())
+                    assert_client_error(&e, "invalid_field_value", Some(name), &hint());
                 }
                 (got, v) => panic!("required_str({name}) = {got:?} for {v:?} {}", hint()),
             }
@@ -452,7 +455,7 @@ fn json_object_accessors_type_check_every_field() {
                 (Ok(None), None | Some(Value::Null)) => {}
                 (Ok(Some(s)), Some(Value::String(v))) => assert_eq!(s, v),
                 (Err(e), Some(v)) if !v.is_string() && !v.is_null() => {
-                    assert_client_error(&e, "invalid_field_value", Some(name), &hint())
+                    assert_client_error(&e, "invalid_field_value", Some(name), &hint());
                 }
                 (got, v) => panic!("optional_str({name}) = {got:?} for {v:?} {}", hint()),
             }
@@ -460,7 +463,7 @@ fn json_object_accessors_type_check_every_field() {
                 (Ok(Patch::Absent), None) | (Ok(Patch::Null), Some(Value::Null)) => {}
                 (Ok(Patch::Value(s)), Some(Value::String(v))) => assert_eq!(s, v),
                 (Err(e), Some(v)) if !v.is_string() && !v.is_null() => {
-                    assert_client_error(&e, "invalid_field_value", Some(name), &hint())
+                    assert_client_error(&e, "invalid_field_value", Some(name), &hint());
                 }
                 (got, v) => panic!("patch_str({name}) = {got:?} for {v:?} {}", hint()),
             }
@@ -520,8 +523,13 @@ fn encode_loosely(rng: &mut Rng, s: &str) -> String {
     for b in s.bytes() {
         match rng.below(10) {
             0 if b.is_ascii_alphanumeric() || b"-._~%+=&".contains(&b) => out.push(b as char),
-            1 => out.push_str(*rng.pick(&["%", "%G0", "%f", "%FF", "%00", "%2", "+", "%C3%28"])),
-            _ => out.push_str(&format!("%{b:02X}")),
+            1 => {
+                let piece: &&str = rng.pick(&["%", "%G0", "%f", "%FF", "%00", "%2", "+", "%C3%28"]);
+                out.push_str(piece);
+            }
+            _ => {
+                let _ = write!(out, "%{b:02X}");
+            }
         }
     }
     out

@@ -184,17 +184,17 @@ async fn bulk_labels(db: &Db, seeded: &seed::Seeded, n: usize) -> Arc<Vec<String
 async fn new_label(db: &Db, seeded: &seed::Seeded, name: &str) -> String {
     let now = kirim::clock::now_ms();
     let row = kirim::store::labels::LabelRow {
-        id: LabelId::generate().to_string(),
+        id: LabelId::generate(),
         team_id: seeded.team.clone(),
         name: name.to_owned(),
-        color: "gray".into(),
+        color: kirim::enums::Color::Gray,
         created_at: now,
         updated_at: now,
     };
     let mut tx = db.begin().await.unwrap();
     kirim::store::labels::insert(tx.conn(), &seeded.org, &row).await.unwrap();
     tx.commit().await.unwrap();
-    row.id
+    row.id.to_string()
 }
 
 /// Call `i` of a worker: a window of 1,000 consecutive contacts, attached on even calls and
@@ -202,7 +202,7 @@ async fn new_label(db: &Db, seeded: &seed::Seeded, name: &str) -> String {
 fn window(seeded: &seed::Seeded, worker: usize, i: u64) -> (&[String], Operation) {
     let span = (seeded.contacts.len() - IDS_PER_CALL) as u64;
     let start = (mix(worker as u64, i / 2) % (span + 1)) as usize;
-    let op = if i % 2 == 0 { Operation::Attach } else { Operation::Detach };
+    let op = if i.is_multiple_of(2) { Operation::Attach } else { Operation::Detach };
     (&seeded.contacts[start..start + IDS_PER_CALL], op)
 }
 
@@ -282,7 +282,7 @@ async fn floor_call(
     op: Operation,
 ) -> sqlx::Result<u64> {
     let mut tx = db.begin().await?;
-    kirim::store::accounts::get(tx.conn(), &seeded.org, PHONE_NUMBER_ID).await?;
+    kirim::store::accounts::get(tx.conn(), &seeded.org, &seeded.account).await?;
     let label = kirim::store::links::lock_label(
         tx.conn(),
         &seeded.org,
@@ -293,7 +293,7 @@ async fn floor_call(
     let outcome = kirim::store::links::bulk(
         tx.conn(),
         &seeded.org,
-        PHONE_NUMBER_ID,
+        &seeded.account,
         &label,
         ids,
         op,

@@ -3,11 +3,11 @@
 
 use std::time::Instant;
 
-use kirim::cli::admin::{self, Tier};
+use kirim::admin::{self, NewAccount, NewOrg};
 use kirim::clock;
-use kirim::ids::{ContactId, OrgId};
+use kirim::enums::{AccountStatus, Tier};
+use kirim::ids::{ContactId, OrgId, PhoneNumberId, TeamId};
 use kirim::store::Db;
-use kirim::store::accounts::AccountRow;
 use kirim::store::contacts::ContactFields;
 
 pub const PHONE_NUMBER_ID: &str = "106540352242922";
@@ -16,36 +16,33 @@ const BATCH: usize = 2000;
 
 pub struct Seeded {
     pub org: OrgId,
-    pub team: String,
+    pub team: TeamId,
+    pub account: PhoneNumberId,
     pub key: String,
     /// Contact ids, oldest first.
     pub contacts: Vec<String>,
 }
 
 pub async fn organisation(db: &Db) -> Seeded {
-    let (org, _) = admin::create_org(db, "Bench", Tier::Enterprise, Some(u32::MAX), Some(u32::MAX))
-        .await
-        .expect("create the bench organisation");
-    let org_id = org["id"].as_str().unwrap().to_owned();
-    let (team, _) = admin::create_team(db, &org_id, "Bench").await.unwrap();
-    let team = team["id"].as_str().unwrap().to_owned();
-    let account = AccountRow {
+    let unlimited = NewOrg {
+        write_per_minute: Some(u32::MAX),
+        read_per_minute: Some(u32::MAX),
+        ..NewOrg::new("Bench", Tier::Enterprise)
+    };
+    let org = admin::create_org(db, unlimited).await.expect("create the bench organisation");
+    let org_id = org.id.to_string();
+    let team = admin::create_team(db, &org_id, "Bench").await.unwrap().id;
+    let account = NewAccount {
         phone_number_id: PHONE_NUMBER_ID.into(),
         org_id: org_id.clone(),
-        team_id: team.clone(),
+        team_id: team.to_string(),
         phone_number: "+6281234567890".into(),
         name: Some("Bench".into()),
-        status: "connected".into(),
-        created_at: clock::now_ms(),
+        status: AccountStatus::Connected,
     };
-    admin::create_account(db, account).await.unwrap();
-    let (key, _) = admin::create_key(db, &org_id, Some("bench"), None).await.unwrap();
-    Seeded {
-        org: OrgId::parse(&org_id).unwrap(),
-        team,
-        key: key["key"].as_str().unwrap().to_owned(),
-        contacts: Vec::new(),
-    }
+    let account = admin::create_account(db, account).await.unwrap().phone_number_id;
+    let key = admin::create_key(db, &org_id, Some("bench"), None).await.unwrap();
+    Seeded { org: org.id, team, account, key: key.key, contacts: Vec::new() }
 }
 
 /// Adds contacts until the account holds `total`.
@@ -73,7 +70,7 @@ pub async fn contacts_up_to(db: &Db, seeded: &mut Seeded, total: usize) {
         kirim::store::contacts::insert_many(
             tx.conn(),
             &seeded.org,
-            PHONE_NUMBER_ID,
+            &seeded.account,
             &rows,
             clock::now_ms(),
         )
@@ -94,6 +91,6 @@ pub async fn contacts_up_to(db: &Db, seeded: &mut Seeded, total: usize) {
 /// live PostgreSQL: without them a freshly loaded table is planned as if nearly empty.
 pub async fn analyze(db: &Db) {
     let mut conn = db.acquire().await.unwrap();
-    kirim::store::on_conn!(conn.conn(), c => sqlx::query("ANALYZE").execute(c).await.map(|_| ()))
+    kirim::store::on_conn!(conn.conn(), |c| sqlx::query("ANALYZE").execute(c).await.map(|_| ()))
         .expect("ANALYZE");
 }

@@ -127,14 +127,14 @@ impl Database {
     }
 
     pub async fn drop_if_created(self) {
-        if let Some((server, name)) = self.postgres {
-            if let Ok(Db::Postgres(pool)) = Db::connect(&server, 1).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(&pool)
-                .await;
-            }
+        if let Some((server, name)) = self.postgres
+            && let Ok(Db::Postgres(pool)) = Db::connect(&server, 1).await
+        {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&pool)
+            .await;
         }
         if let Some(dir) = self.dir {
             let _ = std::fs::remove_dir_all(dir);

@@ -4,10 +4,12 @@ use axum::Router;
 use axum::routing::get;
 use serde::Serialize;
 
+use crate::enums::AccountStatus;
 use crate::error::{ApiError, Result};
 use crate::http::db::DbConn;
 use crate::http::query::QueryParams;
 use crate::http::tenant::Tenant;
+use crate::ids::{PhoneNumberId, TeamId};
 use crate::state::AppState;
 use crate::store::accounts::AccountRow;
 use crate::store::{self, Conn};
@@ -21,11 +23,11 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Serialize)]
 pub struct AccountOut {
     object: &'static str,
-    phone_number_id: String,
+    phone_number_id: PhoneNumberId,
     phone_number: String,
     name: Option<String>,
-    status: String,
-    team_id: String,
+    status: AccountStatus,
+    team_id: TeamId,
 }
 
 impl From<AccountRow> for AccountOut {
@@ -60,8 +62,12 @@ async fn list(tenant: Tenant, mut db: DbConn, query: QueryParams) -> Result<List
 /// The account a `/v1/{phone_number_id}/…` path names: 400 if malformed, 404 if unknown or
 /// another organisation's.
 pub async fn resolve(conn: Conn<'_>, tenant: &Tenant, phone_number_id: &str) -> Result<AccountRow> {
-    let phone_number_id = validate::phone_number_id(phone_number_id)?;
-    store::accounts::get(conn, &tenant.org_id, phone_number_id)
+    find(conn, tenant, &validate::phone_number_id(phone_number_id)?).await
+}
+
+/// The account with this id, if it is the caller's; 404 otherwise.
+pub async fn find(conn: Conn<'_>, tenant: &Tenant, id: &PhoneNumberId) -> Result<AccountRow> {
+    store::accounts::get(conn, &tenant.org_id, id)
         .await?
         .ok_or(ApiError::not_found_param("account", "phone_number_id"))
 }

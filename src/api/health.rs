@@ -22,7 +22,7 @@ async fn health(State(state): State<AppState>) -> Result<Data<serde_json::Value>
     let reachable = async {
         let mut pooled = state.db.acquire().await?;
         let conn: Conn<'_> = pooled.conn();
-        on_conn!(conn, c => sqlx::query("SELECT 1").execute(c).await.map(|r| r.rows_affected()))
+        on_conn!(conn, |c| sqlx::query("SELECT 1").execute(c).await.map(|r| r.rows_affected()))
     };
     // A short bound: a health check that hangs is worse than one that says no.
     match tokio::time::timeout(std::time::Duration::from_secs(2), reachable).await {

@@ -8,17 +8,18 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::clock;
-use crate::error::{ApiError, Result};
+use crate::enums::Color;
+use crate::error::{ApiError, OnConflict, Result};
 use crate::http::body::{JsonObject, Patch};
 use crate::http::db::DbConn;
 use crate::http::page::PageRequest;
 use crate::http::path::Path;
 use crate::http::query::QueryParams;
 use crate::http::tenant::Tenant;
-use crate::ids::LabelId;
+use crate::ids::{LabelId, TeamId};
 use crate::state::AppState;
+use crate::store;
 use crate::store::labels::LabelRow;
-use crate::store::{self, OnConflict};
 use crate::validate;
 use crate::wire::{Data, List};
 
@@ -30,11 +31,11 @@ pub fn router() -> Router<AppState> {
 
 #[derive(Debug, Serialize)]
 pub struct LabelOut {
-    id: String,
+    id: LabelId,
     object: &'static str,
     name: String,
-    color: String,
-    team_id: String,
+    color: Color,
+    team_id: TeamId,
     created_at: String,
     updated_at: String,
 }
@@ -70,17 +71,19 @@ async fn list(
 ) -> Result<List<LabelOut>> {
     let team = query.get("team_id").map(validate::team_id).transpose()?;
     // An unknown (or another organisation's) team is a 404, as everywhere a team id is taken.
-    if let Some(team) = team
-        && !store::orgs::team_exists(db.conn(), tenant.org_id.as_str(), team).await?
+    if let Some(team) = &team
+        && !store::orgs::team_exists(db.conn(), &tenant.org_id, team).await?
     {
         return Err(ApiError::not_found_param("team", "team_id"));
     }
-    let scope = format!("labels|{}|team={}", tenant.org_id, team.unwrap_or(""));
+    let scope =
+        format!("labels|{}|team={}", tenant.org_id, team.as_ref().map_or("", TeamId::as_str));
     let page = PageRequest::parse(&query, &state.cursors, scope)?;
+    let after = page.after(LabelId::parse)?;
     let mut rows =
-        store::labels::list(db.conn(), &tenant.org_id, team, page.after.as_deref(), page.limit)
+        store::labels::list(db.conn(), &tenant.org_id, team.as_ref(), after.as_ref(), page.limit)
             .await?;
-    let next_cursor = page.finish(&mut rows, &state.cursors, |l| &l.id);
+    let next_cursor = page.finish(&mut rows, &state.cursors, |l| l.id.as_str());
     Ok(List { data: rows.into_iter().map(LabelOut::from).collect(), next_cursor })
 }
 
@@ -90,14 +93,14 @@ async fn create(
     body: JsonObject,
 ) -> Result<(StatusCode, Data<LabelOut>)> {
     let name = validate::label_name(body.required_str("name")?)?.to_owned();
-    let color = validate::color(body.optional_str("color")?.unwrap_or("gray"))?.to_owned();
+    let color = validate::color(body.optional_str("color")?.unwrap_or("gray"))?;
     let team_id = match body.optional_str("team_id")? {
         Some(team) => {
             let team = validate::team_id(team)?;
-            if !store::orgs::team_exists(db.conn(), tenant.org_id.as_str(), team).await? {
+            if !store::orgs::team_exists(db.conn(), &tenant.org_id, &team).await? {
                 return Err(ApiError::not_found_param("team", "team_id"));
             }
-            team.to_owned()
+            team
         }
         None => {
             // Only an organisation with exactly one team may leave the team implicit.
@@ -110,7 +113,7 @@ async fn create(
     };
     let now = clock::now_ms();
     let row = LabelRow {
-        id: LabelId::generate().to_string(),
+        id: LabelId::generate(),
         team_id,
         name,
         color,
@@ -150,7 +153,7 @@ async fn update(
     match body.patch_str("color")? {
         Patch::Absent => {}
         Patch::Null => return Err(ApiError::invalid_field("color", "`color` cannot be null.")),
-        Patch::Value(color) => row.color = validate::color(color)?.to_owned(),
+        Patch::Value(color) => row.color = validate::color(color)?,
     }
     row.updated_at = clock::now_ms();
     store::labels::update(db.conn(), &tenant.org_id, &row).await.on_unique(duplicate_name())?;

@@ -54,7 +54,7 @@ pub async fn read_body(body: axum::body::Body) -> Result<axum::body::Bytes> {
     };
     read.map_err(|error| {
         let too_large = std::error::Error::source(&error)
-            .is_some_and(|e| e.is::<http_body_util::LengthLimitError>());
+            .is_some_and(<dyn std::error::Error + 'static>::is::<http_body_util::LengthLimitError>);
         if too_large {
             ApiError::PayloadTooLarge
         } else {

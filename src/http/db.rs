@@ -4,11 +4,17 @@
 use std::sync::{Arc, Mutex};
 
 use axum::extract::FromRequestParts;
+use axum::http::Method;
 use axum::http::request::Parts;
 
 use crate::error::{ApiError, Result};
 use crate::state::AppState;
 use crate::store::{Conn, PooledConn, Tx};
+
+/// Writes run in the request's transaction; everything else reads from the pool.
+pub fn is_write(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
 
 /// Where the request's transaction waits while the handler is not holding it.
 #[derive(Clone)]
@@ -20,11 +26,11 @@ impl TxSlot {
     }
 
     pub fn take(&self) -> Option<Tx> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
     }
 
     fn put(&self, tx: Tx) {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(tx);
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(tx);
     }
 }
 
@@ -64,7 +70,7 @@ impl ReadConn {
     }
 
     fn take(&self) -> Option<PooledConn> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
     }
 }
 

@@ -6,6 +6,7 @@ pub mod db;
 pub mod page;
 pub mod path;
 pub mod query;
+pub mod rate_limit;
 pub mod request_id;
 pub mod tenant;
 pub mod transaction;

@@ -38,7 +38,7 @@ pub async fn assign(req: Request, next: Next) -> Response {
     let route = response.extensions().get::<Route>().map_or("unmatched", |r| r.0.as_str());
     metrics::request(route, method.as_str(), status, elapsed.as_secs_f64());
     span.in_scope(|| {
-        tracing::info!(status, duration_ms = elapsed.as_secs_f64() * 1000.0, "request")
+        tracing::info!(status, duration_ms = elapsed.as_secs_f64() * 1000.0, "request");
     });
     response
 }

@@ -8,9 +8,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::clock;
+use crate::enums::Tier;
 use crate::error::{ApiError, Result};
-use crate::http::db::ReadConn;
-use crate::http::transaction::is_write;
+use crate::http::db::{ReadConn, is_write};
 use crate::ids::{self, KeyId, OrgId};
 use crate::state::AppState;
 use crate::store::{self, PooledConn};
@@ -29,7 +29,7 @@ pub struct Tenant {
 /// An organisation's budget per minute.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateLimits {
-    pub tier: String,
+    pub tier: Tier,
     pub write_per_minute: i64,
     pub read_per_minute: i64,
 }
@@ -84,9 +84,9 @@ async fn resolve(
         return Err(ApiError::ExpiredApiKey);
     }
     let tenant = Tenant {
-        org_id: OrgId::from_trusted(owner.org_id),
+        org_id: owner.org_id,
         org_name: owner.org_name,
-        key_id: KeyId::from_trusted(owner.key_id),
+        key_id: owner.key_id,
         key_label: owner.key_label,
         key_last4: owner.last4,
         limits: RateLimits {

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use crate::clock;
 use crate::error::{ApiError, Result};
 use crate::http::body::read_body;
-use crate::http::db::TxSlot;
+use crate::http::db::{TxSlot, is_write};
 use crate::http::tenant::Tenant;
 use crate::ids::hex;
 use crate::state::AppState;
@@ -31,10 +31,6 @@ use crate::wire::{self, REQUEST_ID_HEADER};
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotent-replayed";
 pub const MAX_KEY_CHARS: usize = 255;
-
-pub fn is_write(method: &Method) -> bool {
-    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
-}
 
 /// Middleware: wraps every write in one transaction; makes keyed POSTs idempotent.
 pub async fn in_transaction(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -126,7 +122,7 @@ pub fn fingerprint(parts: &Parts, body: &[u8]) -> String {
     hex(&hash.finalize())
 }
 
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, reason = "the request's parts, taken apart once by the caller")]
 async fn idempotent(
     state: &AppState,
     mut tx: Tx,
@@ -219,9 +215,6 @@ fn with_replayed(mut response: Response, replayed: bool) -> Response {
     response.headers_mut().insert(REPLAYED, value);
     response
 }
-
-/// How long a duplicate waits for the first request with its key: 30 s unless configured.
-pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
 
 /// Background task: deletes expired records every `every`.
 pub async fn purge_forever(db: crate::store::Db, every: Duration) {

@@ -8,7 +8,7 @@ use super::build::{
 };
 use super::schemas;
 use crate::api::contacts::MAX_IDS;
-use crate::demo::PHONE_NUMBER_ID;
+use crate::ids::DEMO_PHONE_NUMBER_ID as PHONE_NUMBER_ID;
 use crate::validate::SEARCH_MAX_CHARS;
 
 pub(super) const ACCOUNT: &str = "invalid_phone_number";

@@ -1,11 +1,10 @@
 //! `components`: the resources as served, the request bodies as validated, the error envelope,
 //! and the headers. Every bound comes from the constant the code checks it with.
 
-use clap::ValueEnum;
 use serde_json::{Value, json};
 
 use super::build::{id_schema, nullable, object, schema_ref};
-use crate::cli::admin::{AccountStatus, Tier};
+use crate::enums::{AccountStatus, Color, Tier};
 use crate::http::page::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::ids::{ContactId, KEY_PREFIX, KeyId, LabelId, OrgId, RequestId};
 use crate::validate::*;
@@ -19,20 +18,13 @@ pub const TEAM_ID_PATTERN: &str = "^[a-z0-9]{12}$";
 /// A label name must hold something besides white space (it is trimmed).
 const NOT_BLANK_PATTERN: &str = r"\S";
 
-fn names<T: ValueEnum>() -> Vec<String> {
-    T::value_variants()
-        .iter()
-        .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_owned()))
-        .collect()
-}
-
 pub fn phone_number() -> Value {
     json!({ "type": "string", "pattern": E164_PATTERN, "example": "+14155550123",
             "description": "E.164 phone number." })
 }
 
 pub fn phone_number_id() -> Value {
-    json!({ "type": "string", "pattern": PHONE_NUMBER_ID_PATTERN, "example": crate::demo::PHONE_NUMBER_ID,
+    json!({ "type": "string", "pattern": PHONE_NUMBER_ID_PATTERN, "example": crate::ids::DEMO_PHONE_NUMBER_ID,
             "description": "Meta WhatsApp Business `phone_number_id` of a connected account \
                             (see `GET /v1/accounts`)." })
 }
@@ -88,7 +80,7 @@ fn email_in() -> Value {
 }
 
 fn color() -> Value {
-    json!({ "type": "string", "enum": COLORS, "example": "amber" })
+    json!({ "type": "string", "enum": Color::names(), "example": "amber" })
 }
 
 fn label_name() -> Value {
@@ -143,13 +135,13 @@ pub fn schemas() -> Value {
             "type": "object",
             "description": "Absent fields are left as they are; `null` clears a field (`team_id: \
                             null` puts the contact back in its account's team). `metadata` merges \
-                            key by key. `phone_number` cannot be changed.",
+                            key by key. `phone_number` cannot be changed: a body that holds it is \
+                            refused with 400 `invalid_field_value`.",
             "properties": {
                 "name": name_in(),
                 "email": email_in(),
                 "metadata": metadata_in(),
                 "team_id": nullable(schema_ref("TeamId")),
-                "phone_number": false,
             },
             "example": { "name": "Ana B.", "metadata": { "plan": null, "tier": 2 } },
         },
@@ -177,8 +169,11 @@ pub fn schemas() -> Value {
         },
         "LabelPatch": {
             "type": "object",
-            "description": "`team_id` cannot be changed.",
-            "properties": { "name": label_name(), "color": color(), "team_id": false },
+            // Not `"team_id": false`: client generators (openapi-python-client) refuse boolean
+            // schemas, so the rule is stated in words and enforced by the handler.
+            "description": "`team_id` cannot be changed: a body that holds it is refused with 400 \
+                            `invalid_field_value`.",
+            "properties": { "name": label_name(), "color": color() },
             "example": { "color": "red" },
         },
         "Deleted": object(json!({
@@ -222,7 +217,7 @@ pub fn schemas() -> Value {
             "phone_number_id": phone_number_id(),
             "phone_number": schema_ref("PhoneNumber"),
             "name": { "type": ["string", "null"] },
-            "status": { "type": "string", "enum": names::<AccountStatus>() },
+            "status": { "type": "string", "enum": AccountStatus::names() },
             "team_id": schema_ref("TeamId"),
         })),
         "Me": object(json!({
@@ -238,7 +233,7 @@ pub fn schemas() -> Value {
                 "last4": { "type": "string", "minLength": 4, "maxLength": 4 },
             })),
             "rate_limits": object(json!({
-                "tier": { "type": "string", "enum": names::<Tier>() },
+                "tier": { "type": "string", "enum": Tier::names() },
                 "write_per_minute": { "type": "integer", "minimum": 1 },
                 "read_per_minute": { "type": "integer", "minimum": 1 },
             })),

@@ -17,7 +17,7 @@ pub struct LocalBuckets {
 impl LocalBuckets {
     pub fn take(&self, org: &str, bucket: Bucket, capacity: i64) -> Decision {
         let now = clock::now_ms();
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if buckets.len() > PRUNE_ABOVE {
             buckets.retain(|_, (tokens, then)| {
                 refill(*tokens, *then, now, capacity) < capacity as f64

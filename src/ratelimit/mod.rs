@@ -4,20 +4,11 @@
 //! One node keeps its buckets in the process ([`local`]); several nodes share them in Redis
 //! ([`redis`]), updated atomically by one script call. If Redis stops answering, each node falls
 //! back to its own buckets (so the API keeps serving, with at most N × the budget across N nodes)
-//! and logs a warning; it goes back to Redis as soon as Redis answers again.
+//! and logs a warning; it goes back to Redis as soon as Redis answers again. The middleware that
+//! spends a token per request is [`crate::http::rate_limit`].
 
 pub mod local;
 pub mod redis;
-
-use axum::extract::{Request, State};
-use axum::http::HeaderValue;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-
-use crate::error::ApiError;
-use crate::http::tenant::Tenant;
-use crate::http::transaction::is_write;
-use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Bucket {
@@ -71,7 +62,7 @@ pub fn refill(tokens: f64, then_ms: i64, now_ms: i64, capacity: i64) -> f64 {
 }
 
 /// Where the buckets live. One per process, behind an `Arc`: the variants' sizes do not matter.
-#[allow(clippy::large_enum_variant)]
+#[allow(clippy::large_enum_variant, reason = "one instance per process, behind an Arc")]
 pub enum Limiter {
     Local(local::LocalBuckets),
     Redis(redis::RedisBuckets),
@@ -84,32 +75,4 @@ impl Limiter {
             Self::Redis(buckets) => buckets.take(org, bucket, capacity).await,
         }
     }
-}
-
-/// Middleware (after authentication, so a 401 spends nobody's budget): takes one token from the
-/// caller's bucket, refuses with 429 when it is empty, and reports the bucket on 2xx and 4xx.
-pub async fn enforce(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(tenant) = req.extensions().get::<Tenant>() else {
-        return next.run(req).await;
-    };
-    let (bucket, capacity) = if is_write(req.method()) {
-        (Bucket::Write, tenant.limits.write_per_minute)
-    } else {
-        (Bucket::Read, tenant.limits.read_per_minute)
-    };
-    let decision = state.limiter.take(tenant.org_id.as_str(), bucket, capacity).await;
-    let mut response = if decision.allowed {
-        next.run(req).await
-    } else {
-        crate::metrics::rate_limited(bucket);
-        ApiError::RateLimited { retry_after: decision.retry_after }.into_response()
-    };
-    let status = response.status();
-    if status.is_success() || status.is_client_error() {
-        let headers = response.headers_mut();
-        headers.insert("x-ratelimit-limit", HeaderValue::from(decision.limit));
-        headers.insert("x-ratelimit-remaining", HeaderValue::from(decision.remaining));
-        headers.insert("x-ratelimit-reset", HeaderValue::from(decision.reset));
-    }
-    response
 }

@@ -92,7 +92,8 @@ impl RedisBuckets {
             return Ok(conn.clone());
         }
         {
-            let mut last = self.last_attempt.lock().unwrap_or_else(|p| p.into_inner());
+            let mut last =
+                self.last_attempt.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             if last.is_some_and(|at| at.elapsed() < RECONNECT_EVERY) {
                 return Err(redis::RedisError::from((redis::ErrorKind::Io, "not connected")));
             }

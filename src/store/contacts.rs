@@ -3,12 +3,12 @@
 use sqlx::QueryBuilder;
 
 use super::{Conn, on_conn};
-use crate::ids::{ContactId, LabelId, OrgId};
+use crate::ids::{ContactId, LabelId, OrgId, PhoneNumberId, TeamId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ContactRow {
-    pub id: String,
-    pub team_id: String,
+    pub id: ContactId,
+    pub team_id: TeamId,
     pub phone_number: String,
     pub name: Option<String>,
     pub email: Option<String>,
@@ -20,7 +20,7 @@ pub struct ContactRow {
 /// The writable state of a contact, as stored.
 #[derive(Debug, Clone)]
 pub struct ContactFields {
-    pub team_id: String,
+    pub team_id: TeamId,
     pub phone_number: String,
     pub name: Option<String>,
     pub email: Option<String>,
@@ -34,13 +34,13 @@ pub struct ContactFilter<'a> {
     /// Already lower-cased; matched as a substring of the name or the email.
     pub search: Option<&'a str>,
     pub label: Option<&'a LabelId>,
-    pub after: Option<&'a str>,
+    pub after: Option<&'a ContactId>,
 }
 
 pub async fn insert(
     conn: Conn<'_>,
     org: &OrgId,
-    account: &str,
+    account: &PhoneNumberId,
     id: &ContactId,
     f: &ContactFields,
     now: i64,
@@ -48,25 +48,33 @@ pub async fn insert(
     const SQL: &str = "INSERT INTO contacts (id, org_id, account_id, team_id, phone_number, name, \
         email, name_lc, email_lc, metadata, created_at, updated_at) \
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)";
-    on_conn!(conn, c => sqlx::query(SQL)
-        .bind(id.as_str()).bind(org.as_str()).bind(account).bind(&f.team_id)
-        .bind(&f.phone_number).bind(&f.name).bind(&f.email)
-        .bind(lower(&f.name)).bind(lower(&f.email)).bind(&f.metadata).bind(now)
-        .execute(c).await.map(|r| r.rows_affected()))?;
+    on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(id)
+        .bind(org)
+        .bind(account)
+        .bind(&f.team_id)
+        .bind(&f.phone_number)
+        .bind(&f.name)
+        .bind(&f.email)
+        .bind(lower(&f.name))
+        .bind(lower(&f.email))
+        .bind(&f.metadata)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 pub async fn get(
     conn: Conn<'_>,
     org: &OrgId,
-    account: &str,
+    account: &PhoneNumberId,
     id: &ContactId,
 ) -> sqlx::Result<Option<ContactRow>> {
     const SQL: &str = "SELECT id, team_id, phone_number, name, email, metadata, created_at, \
         updated_at FROM contacts WHERE org_id = $1 AND account_id = $2 AND id = $3";
-    on_conn!(conn, c => sqlx::query_as(SQL)
-        .bind(org.as_str()).bind(account).bind(id.as_str())
-        .fetch_optional(c).await)
+    on_conn!(conn, |c| sqlx::query_as(SQL).bind(org).bind(account).bind(id).fetch_optional(c).await)
 }
 
 /// A contact and its account's phone number, when both are the caller's: the one query a
@@ -81,22 +89,20 @@ pub struct ContactInAccount {
 pub async fn get_in_account(
     conn: Conn<'_>,
     org: &OrgId,
-    account: &str,
+    account: &PhoneNumberId,
     id: &ContactId,
 ) -> sqlx::Result<Option<ContactInAccount>> {
     const SQL: &str = "SELECT c.id, c.team_id, c.phone_number, c.name, c.email, c.metadata, \
         c.created_at, c.updated_at, a.phone_number AS account_phone_number \
         FROM contacts c JOIN accounts a ON a.phone_number_id = c.account_id \
         WHERE c.org_id = $1 AND c.account_id = $2 AND c.id = $3 AND a.org_id = $1";
-    on_conn!(conn, c => sqlx::query_as(SQL)
-        .bind(org.as_str()).bind(account).bind(id.as_str())
-        .fetch_optional(c).await)
+    on_conn!(conn, |c| sqlx::query_as(SQL).bind(org).bind(account).bind(id).fetch_optional(c).await)
 }
 
 pub async fn update(
     conn: Conn<'_>,
     org: &OrgId,
-    account: &str,
+    account: &PhoneNumberId,
     id: &ContactId,
     f: &ContactFields,
     now: i64,
@@ -104,11 +110,20 @@ pub async fn update(
     const SQL: &str = "UPDATE contacts SET team_id = $4, name = $5, email = $6, name_lc = $7, \
         email_lc = $8, metadata = $9, updated_at = $10 \
         WHERE org_id = $1 AND account_id = $2 AND id = $3";
-    on_conn!(conn, c => sqlx::query(SQL)
-        .bind(org.as_str()).bind(account).bind(id.as_str()).bind(&f.team_id)
-        .bind(&f.name).bind(&f.email).bind(lower(&f.name)).bind(lower(&f.email))
-        .bind(&f.metadata).bind(now)
-        .execute(c).await.map(|r| r.rows_affected()))?;
+    on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(org)
+        .bind(account)
+        .bind(id)
+        .bind(&f.team_id)
+        .bind(&f.name)
+        .bind(&f.email)
+        .bind(lower(&f.name))
+        .bind(lower(&f.email))
+        .bind(&f.metadata)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -116,13 +131,17 @@ pub async fn update(
 pub async fn delete(
     conn: Conn<'_>,
     org: &OrgId,
-    account: &str,
+    account: &PhoneNumberId,
     id: &ContactId,
 ) -> sqlx::Result<bool> {
     const SQL: &str = "DELETE FROM contacts WHERE org_id = $1 AND account_id = $2 AND id = $3";
-    let done = on_conn!(conn, c => sqlx::query(SQL)
-        .bind(org.as_str()).bind(account).bind(id.as_str())
-        .execute(c).await.map(|r| r.rows_affected()))?;
+    let done = on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(org)
+        .bind(account)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(done == 1)
 }
 
@@ -133,11 +152,11 @@ pub async fn delete(
 pub async fn list(
     conn: Conn<'_>,
     org: &OrgId,
-    account: &str,
+    account: &PhoneNumberId,
     filter: &ContactFilter<'_>,
     limit: i64,
 ) -> sqlx::Result<Vec<ContactRow>> {
-    on_conn!(conn, c => {
+    on_conn!(conn, |c| {
         let mut q = QueryBuilder::new(
             "SELECT c.id, c.team_id, c.phone_number, c.name, c.email, c.metadata, c.created_at, \
              c.updated_at FROM ",
@@ -146,14 +165,14 @@ pub async fn list(
             // CROSS JOIN makes SQLite walk the link table's key first (PostgreSQL plans it as an
             // inner join): without it SQLite scans the account's contacts and sorts them.
             q.push("contact_labels cl CROSS JOIN contacts c WHERE c.id = cl.contact_id AND cl.label_id = ");
-            q.push_bind(label.as_str());
+            q.push_bind(label);
             q.push(" AND ");
             "cl.contact_id"
         } else {
             q.push("contacts c WHERE ");
             "c.id"
         };
-        q.push("c.org_id = ").push_bind(org.as_str());
+        q.push("c.org_id = ").push_bind(org);
         q.push(" AND c.account_id = ").push_bind(account);
         if let Some(phone) = filter.phone {
             q.push(" AND c.phone_number = ").push_bind(phone);
@@ -175,20 +194,28 @@ pub async fn list(
 pub async fn insert_many(
     conn: Conn<'_>,
     org: &OrgId,
-    account: &str,
+    account: &PhoneNumberId,
     rows: &[(ContactId, ContactFields)],
     now: i64,
 ) -> sqlx::Result<()> {
-    on_conn!(conn, c => {
+    on_conn!(conn, |c| {
         let mut q = QueryBuilder::new(
             "INSERT INTO contacts (id, org_id, account_id, team_id, phone_number, name, email, \
              name_lc, email_lc, metadata, created_at, updated_at) ",
         );
         q.push_values(rows, |mut b, (id, f)| {
-            b.push_bind(id.as_str()).push_bind(org.as_str()).push_bind(account)
-                .push_bind(&f.team_id).push_bind(&f.phone_number).push_bind(&f.name)
-                .push_bind(&f.email).push_bind(lower(&f.name)).push_bind(lower(&f.email))
-                .push_bind(&f.metadata).push_bind(now).push_bind(now);
+            b.push_bind(id)
+                .push_bind(org)
+                .push_bind(account)
+                .push_bind(&f.team_id)
+                .push_bind(&f.phone_number)
+                .push_bind(&f.name)
+                .push_bind(&f.email)
+                .push_bind(lower(&f.name))
+                .push_bind(lower(&f.email))
+                .push_bind(&f.metadata)
+                .push_bind(now)
+                .push_bind(now);
         });
         q.build().execute(c).await.map(|r| r.rows_affected())
     })?;

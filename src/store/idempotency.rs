@@ -31,16 +31,22 @@ pub async fn claim(
         ON CONFLICT (org_id, idempotency_key) DO UPDATE SET fingerprint = excluded.fingerprint, \
         status_code = 0, response_body = '', request_id = '', created_at = excluded.created_at \
         WHERE idempotency_keys.created_at < $5";
-    let claimed = on_conn!(conn, c => sqlx::query(SQL)
-        .bind(org.as_str()).bind(key).bind(fingerprint).bind(now).bind(now - TTL_MS)
-        .execute(c).await.map(|r| r.rows_affected()))?;
+    let claimed = on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(org)
+        .bind(key)
+        .bind(fingerprint)
+        .bind(now)
+        .bind(now - TTL_MS)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(claimed == 1)
 }
 
 pub async fn get(conn: Conn<'_>, org: &OrgId, key: &str) -> sqlx::Result<Option<StoredResponse>> {
     const SQL: &str = "SELECT fingerprint, status_code, response_body, request_id \
         FROM idempotency_keys WHERE org_id = $1 AND idempotency_key = $2";
-    on_conn!(conn, c => sqlx::query_as(SQL).bind(org.as_str()).bind(key).fetch_optional(c).await)
+    on_conn!(conn, |c| sqlx::query_as(SQL).bind(org).bind(key).fetch_optional(c).await)
 }
 
 /// Completes a claimed record with the response it will replay.
@@ -54,16 +60,26 @@ pub async fn complete(
 ) -> sqlx::Result<()> {
     const SQL: &str = "UPDATE idempotency_keys SET status_code = $3, response_body = $4, \
         request_id = $5 WHERE org_id = $1 AND idempotency_key = $2";
-    on_conn!(conn, c => sqlx::query(SQL)
-        .bind(org.as_str()).bind(key).bind(i32::from(status)).bind(body).bind(request_id)
-        .execute(c).await.map(|r| r.rows_affected()))?;
+    on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(org)
+        .bind(key)
+        .bind(i32::from(status))
+        .bind(body)
+        .bind(request_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 /// Deletes expired records; returns how many.
 pub async fn purge_expired(conn: Conn<'_>, now: i64) -> sqlx::Result<u64> {
     const SQL: &str = "DELETE FROM idempotency_keys WHERE created_at < $1";
-    on_conn!(conn, c => sqlx::query(SQL).bind(now - TTL_MS).execute(c).await.map(|r| r.rows_affected()))
+    on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(now - TTL_MS)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))
 }
 
 /// Bounds how long this transaction waits for another's claim (PostgreSQL; SQLite writers are
@@ -80,12 +96,18 @@ pub async fn set_wait(conn: Conn<'_>, wait_ms: u64) -> sqlx::Result<()> {
 
 /// Savepoints let a failed request (4xx) undo its writes yet keep its claim and store its answer.
 pub async fn savepoint(conn: Conn<'_>) -> sqlx::Result<()> {
-    on_conn!(conn, c => sqlx::query("SAVEPOINT request_effects").execute(c).await.map(|r| r.rows_affected()))?;
+    on_conn!(conn, |c| sqlx::query("SAVEPOINT request_effects")
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 pub async fn rollback_to_savepoint(conn: Conn<'_>) -> sqlx::Result<()> {
-    on_conn!(conn, c => sqlx::query("ROLLBACK TO SAVEPOINT request_effects").execute(c).await.map(|r| r.rows_affected()))?;
+    on_conn!(conn, |c| sqlx::query("ROLLBACK TO SAVEPOINT request_effects")
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 

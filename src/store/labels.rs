@@ -1,14 +1,15 @@
 //! Labels: team-scoped, names unique per team case-insensitively (by `name_key`).
 
 use super::{Conn, on_conn};
-use crate::ids::{LabelId, OrgId};
+use crate::enums::Color;
+use crate::ids::{LabelId, OrgId, TeamId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LabelRow {
-    pub id: String,
-    pub team_id: String,
+    pub id: LabelId,
+    pub team_id: TeamId,
     pub name: String,
-    pub color: String,
+    pub color: Color,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -22,34 +23,52 @@ pub async fn insert(conn: Conn<'_>, org: &OrgId, label: &LabelRow) -> sqlx::Resu
     const SQL: &str = "INSERT INTO labels \
         (id, org_id, team_id, name, name_key, color, created_at, updated_at) \
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-    on_conn!(conn, c => sqlx::query(SQL)
-        .bind(&label.id).bind(org.as_str()).bind(&label.team_id).bind(&label.name)
-        .bind(name_key(&label.name)).bind(&label.color).bind(label.created_at)
+    on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(&label.id)
+        .bind(org)
+        .bind(&label.team_id)
+        .bind(&label.name)
+        .bind(name_key(&label.name))
+        .bind(label.color)
+        .bind(label.created_at)
         .bind(label.updated_at)
-        .execute(c).await.map(|r| r.rows_affected()))?;
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 pub async fn get(conn: Conn<'_>, org: &OrgId, id: &LabelId) -> sqlx::Result<Option<LabelRow>> {
     const SQL: &str = "SELECT id, team_id, name, color, created_at, updated_at FROM labels \
         WHERE org_id = $1 AND id = $2";
-    on_conn!(conn, c => sqlx::query_as(SQL).bind(org.as_str()).bind(id.as_str()).fetch_optional(c).await)
+    on_conn!(conn, |c| sqlx::query_as(SQL).bind(org).bind(id).fetch_optional(c).await)
 }
 
 pub async fn update(conn: Conn<'_>, org: &OrgId, label: &LabelRow) -> sqlx::Result<()> {
     const SQL: &str = "UPDATE labels SET name = $3, name_key = $4, color = $5, updated_at = $6 \
         WHERE org_id = $1 AND id = $2";
-    on_conn!(conn, c => sqlx::query(SQL)
-        .bind(org.as_str()).bind(&label.id).bind(&label.name).bind(name_key(&label.name))
-        .bind(&label.color).bind(label.updated_at)
-        .execute(c).await.map(|r| r.rows_affected()))?;
+    on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(org)
+        .bind(&label.id)
+        .bind(&label.name)
+        .bind(name_key(&label.name))
+        .bind(label.color)
+        .bind(label.updated_at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 /// Deletes the label and, by cascade, every link to it; false if there was none.
 pub async fn delete(conn: Conn<'_>, org: &OrgId, id: &LabelId) -> sqlx::Result<bool> {
     const SQL: &str = "DELETE FROM labels WHERE org_id = $1 AND id = $2";
-    let done = on_conn!(conn, c => sqlx::query(SQL).bind(org.as_str()).bind(id.as_str()).execute(c).await.map(|r| r.rows_affected()))?;
+    let done = on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(org)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(done == 1)
 }
 
@@ -57,15 +76,19 @@ pub async fn delete(conn: Conn<'_>, org: &OrgId, id: &LabelId) -> sqlx::Result<b
 pub async fn list(
     conn: Conn<'_>,
     org: &OrgId,
-    team: Option<&str>,
-    after: Option<&str>,
+    team: Option<&TeamId>,
+    after: Option<&LabelId>,
     limit: i64,
 ) -> sqlx::Result<Vec<LabelRow>> {
     // A NULL filter matches everything; both are cheap checks on an (org_id, id) range walk.
     const SQL: &str = "SELECT id, team_id, name, color, created_at, updated_at FROM labels \
         WHERE org_id = $1 AND ($2 IS NULL OR team_id = $2) AND ($3 IS NULL OR id < $3) \
         ORDER BY id DESC LIMIT $4";
-    on_conn!(conn, c => sqlx::query_as(SQL)
-        .bind(org.as_str()).bind(team).bind(after).bind(limit + 1)
-        .fetch_all(c).await)
+    on_conn!(conn, |c| sqlx::query_as(SQL)
+        .bind(org)
+        .bind(team)
+        .bind(after)
+        .bind(limit + 1)
+        .fetch_all(c)
+        .await)
 }

@@ -8,7 +8,7 @@
 //! while edits to their other fields go on.
 
 use super::{Conn, on_conn};
-use crate::ids::{ContactId, LabelId, OrgId};
+use crate::ids::{ContactId, LabelId, OrgId, PhoneNumberId, TeamId};
 use crate::store::labels::LabelRow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,12 +37,8 @@ pub async fn lock_label(
     const POSTGRES: &str = "SELECT id, team_id, name, color, created_at, updated_at FROM labels \
         WHERE org_id = $1 AND id = $2 FOR UPDATE";
     match conn {
-        Conn::Sqlite(c) => {
-            sqlx::query_as(SQLITE).bind(org.as_str()).bind(id.as_str()).fetch_optional(c).await
-        }
-        Conn::Postgres(c) => {
-            sqlx::query_as(POSTGRES).bind(org.as_str()).bind(id.as_str()).fetch_optional(c).await
-        }
+        Conn::Sqlite(c) => sqlx::query_as(SQLITE).bind(org).bind(id).fetch_optional(c).await,
+        Conn::Postgres(c) => sqlx::query_as(POSTGRES).bind(org).bind(id).fetch_optional(c).await,
     }
 }
 
@@ -52,7 +48,7 @@ pub async fn lock_label(
 pub async fn bulk(
     mut conn: Conn<'_>,
     org: &OrgId,
-    account: &str,
+    account: &PhoneNumberId,
     label: &LabelRow,
     distinct: &[ContactId],
     op: Operation,
@@ -61,17 +57,17 @@ pub async fn bulk(
     let ids: Vec<&str> = distinct.iter().map(ContactId::as_str).collect();
     // The id list travels as one parameter: a JSON array for SQLite's json_each, a text[] for
     // PostgreSQL's ANY. That is the only difference between the two dialects here.
-    let teams: Vec<String> = match conn.reborrow() {
+    let teams: Vec<TeamId> = match conn.reborrow() {
         Conn::Sqlite(c) => {
             const SQL: &str = "SELECT team_id FROM contacts WHERE org_id = $1 AND account_id = $2 \
                 AND id IN (SELECT value FROM json_each($3))";
             let json = serde_json::to_string(&ids).unwrap_or_default();
-            sqlx::query_scalar(SQL).bind(org.as_str()).bind(account).bind(json).fetch_all(c).await?
+            sqlx::query_scalar(SQL).bind(org).bind(account).bind(json).fetch_all(c).await?
         }
         Conn::Postgres(c) => {
             const SQL: &str = "SELECT team_id FROM contacts WHERE org_id = $1 AND account_id = $2 \
                 AND id = ANY($3) ORDER BY id FOR KEY SHARE";
-            sqlx::query_scalar(SQL).bind(org.as_str()).bind(account).bind(&ids).fetch_all(c).await?
+            sqlx::query_scalar(SQL).bind(org).bind(account).bind(&ids).fetch_all(c).await?
         }
     };
     let found = teams.len() as i64;
@@ -95,7 +91,7 @@ pub async fn bulk(
             let json = serde_json::to_string(&ids).unwrap_or_default();
             sqlx::query(SQL)
                 .bind(&label.id)
-                .bind(org.as_str())
+                .bind(org)
                 .bind(account)
                 .bind(&label.team_id)
                 .bind(now)
@@ -110,7 +106,7 @@ pub async fn bulk(
             let json = serde_json::to_string(&ids).unwrap_or_default();
             sqlx::query(SQL)
                 .bind(&label.id)
-                .bind(org.as_str())
+                .bind(org)
                 .bind(account)
                 .bind(&label.team_id)
                 .bind(json)
@@ -124,7 +120,7 @@ pub async fn bulk(
                 ON CONFLICT DO NOTHING";
             sqlx::query(SQL)
                 .bind(&label.id)
-                .bind(org.as_str())
+                .bind(org)
                 .bind(account)
                 .bind(&label.team_id)
                 .bind(now)
@@ -138,7 +134,7 @@ pub async fn bulk(
                 AND id = ANY($5))";
             sqlx::query(SQL)
                 .bind(&label.id)
-                .bind(org.as_str())
+                .bind(org)
                 .bind(account)
                 .bind(&label.team_id)
                 .bind(&ids)
@@ -158,14 +154,25 @@ pub async fn attach(
 ) -> sqlx::Result<()> {
     const SQL: &str = "INSERT INTO contact_labels (label_id, contact_id, created_at) \
         VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
-    on_conn!(conn, c => sqlx::query(SQL).bind(label.as_str()).bind(contact.as_str()).bind(now).execute(c).await.map(|r| r.rows_affected()))?;
+    on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(label)
+        .bind(contact)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
 /// Unlinks one contact from a label; unlinking an absent link is a no-op.
 pub async fn detach(conn: Conn<'_>, label: &LabelId, contact: &ContactId) -> sqlx::Result<()> {
     const SQL: &str = "DELETE FROM contact_labels WHERE label_id = $1 AND contact_id = $2";
-    on_conn!(conn, c => sqlx::query(SQL).bind(label.as_str()).bind(contact.as_str()).execute(c).await.map(|r| r.rows_affected()))?;
+    on_conn!(conn, |c| sqlx::query(SQL)
+        .bind(label)
+        .bind(contact)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -178,5 +185,5 @@ pub async fn labels_of(
     const SQL: &str = "SELECT l.id, l.team_id, l.name, l.color, l.created_at, l.updated_at \
         FROM contact_labels cl JOIN labels l ON l.id = cl.label_id \
         WHERE l.org_id = $1 AND cl.contact_id = $2 ORDER BY l.id DESC";
-    on_conn!(conn, c => sqlx::query_as(SQL).bind(org.as_str()).bind(contact.as_str()).fetch_all(c).await)
+    on_conn!(conn, |c| sqlx::query_as(SQL).bind(org).bind(contact).fetch_all(c).await)
 }

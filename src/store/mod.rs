@@ -24,14 +24,13 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use crate::error::ApiError;
-
 /// Runs `$body` with `$c` bound to the backend's `&mut Connection`; the body is compiled once per
 /// backend, so the same SQL text serves both. Both arms must yield one type, so `execute`
-/// results are reduced to `rows_affected()`.
+/// results are reduced to `rows_affected()`. Written `on_conn!(conn, |c| body)`, a closure's
+/// shape, so that rustfmt formats the call sites like any other expression.
 #[macro_export]
 macro_rules! on_conn {
-    ($conn:expr, $c:ident => $body:expr) => {
+    ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {
             $crate::store::Conn::Sqlite($c) => $body,
             $crate::store::Conn::Postgres($c) => $body,
@@ -39,6 +38,9 @@ macro_rules! on_conn {
     };
 }
 pub use crate::on_conn;
+
+/// Where `kirim` keeps its data unless told otherwise.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://kirim.db";
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -225,20 +227,6 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
             )
         }
         _ => false,
-    }
-}
-
-/// Turns a unique-constraint violation into the client-facing error it means at this call site.
-pub trait OnConflict<T> {
-    fn on_unique(self, error: ApiError) -> Result<T, ApiError>;
-}
-
-impl<T> OnConflict<T> for sqlx::Result<T> {
-    fn on_unique(self, error: ApiError) -> Result<T, ApiError> {
-        match self {
-            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Err(error),
-            other => Ok(other?),
-        }
     }
 }
 

@@ -10,6 +10,11 @@ pub async fn get_or_create(mut conn: Conn<'_>, name: &str) -> sqlx::Result<Strin
         ON CONFLICT (name) DO NOTHING";
     const SELECT: &str = "SELECT value FROM server_secrets WHERE name = $1";
     let fresh = hex(&random_bytes::<32>());
-    on_conn!(conn.reborrow(), c => sqlx::query(INSERT).bind(name).bind(&fresh).execute(c).await.map(|r| r.rows_affected()))?;
-    on_conn!(conn, c => sqlx::query_scalar(SELECT).bind(name).fetch_one(c).await)
+    on_conn!(conn.reborrow(), |c| sqlx::query(INSERT)
+        .bind(name)
+        .bind(&fresh)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    on_conn!(conn, |c| sqlx::query_scalar(SELECT).bind(name).fetch_one(c).await)
 }

@@ -1,6 +1,7 @@
 //! `GET /v1/accounts`, `GET /v1/me` and `GET /v1/health`.
 
-use kirim::cli::admin::{self, Tier};
+use kirim::admin::{self, NewOrg};
+use kirim::enums::{AccountStatus, Tier};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -13,8 +14,8 @@ async fn accounts_lists_connected_accounts_by_default_and_all_on_request() {
     let org = app.org().await;
     let sales = app.team(&org.id, "Sales").await;
     let (second, second_phone) = app.account(&org.id, &sales).await;
-    let (down, _) = app.account_with_status(&org.id, &org.team, "disconnected").await;
-    let (onboarding, _) = app.account_with_status(&org.id, &sales, "onboarding").await;
+    let (down, _) = app.account_with_status(&org.id, &org.team, AccountStatus::Disconnected).await;
+    let (onboarding, _) = app.account_with_status(&org.id, &sales, AccountStatus::Onboarding).await;
 
     let r = app.get(&org.key, "/v1/accounts").await;
 
@@ -114,11 +115,10 @@ async fn me_describes_the_organisation_the_key_its_limits_and_the_teams() {
 #[tokio::test]
 async fn me_reports_the_tier_of_the_organisation_and_an_unlabelled_key_as_null() {
     let app = TestApp::spawn().await;
-    let (org, _) = admin::create_org(&app.db, "Free Org", Tier::Free, None, None).await.unwrap();
-    let org_id = org["id"].as_str().unwrap();
-    let (key, _) = admin::create_key(&app.db, org_id, None, None).await.unwrap();
+    let org = admin::create_org(&app.db, NewOrg::new("Free Org", Tier::Free)).await.unwrap();
+    let key = admin::create_key(&app.db, org.id.as_str(), None, None).await.unwrap();
 
-    let r = app.get(key["key"].as_str().unwrap(), "/v1/me").await;
+    let r = app.get(&key.key, "/v1/me").await;
 
     r.assert_status(StatusCode::OK);
     assert_eq!(r.data()["api_key"]["label"], json!(null));

@@ -1,6 +1,6 @@
 //! Authentication (API.md §3): the bearer key, and the three ways it can fail.
 
-use kirim::cli::admin;
+use kirim::admin;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -102,8 +102,8 @@ async fn a_malformed_or_unknown_key_is_invalid_api_key() {
 async fn a_revoked_key_is_refused_on_the_next_request_while_other_keys_work() {
     let app = TestApp::spawn().await;
     let org = app.org().await;
-    let (second, _) = admin::create_key(&app.db, &org.id, Some("second"), None).await.unwrap();
-    let second = second["key"].as_str().unwrap();
+    let second = admin::create_key(&app.db, &org.id, Some("second"), None).await.unwrap().key;
+    let second = second.as_str();
     app.get(&org.key, "/v1/me").await.assert_status(StatusCode::OK);
 
     admin::revoke_key(&app.db, &org.key_id).await.unwrap();
@@ -127,12 +127,12 @@ async fn a_revoked_key_is_refused_on_the_next_request_while_other_keys_work() {
 async fn an_expired_key_is_expired_api_key_and_an_unexpired_one_works() {
     let app = TestApp::spawn().await;
     let org = app.org().await;
-    let (past, _) =
+    let past =
         admin::create_key(&app.db, &org.id, None, Some("2020-01-01T00:00:00Z")).await.unwrap();
-    let past = past["key"].as_str().unwrap().to_owned();
-    let (future, _) =
+    let past = past.key;
+    let future =
         admin::create_key(&app.db, &org.id, None, Some("2999-01-01T00:00:00Z")).await.unwrap();
-    let future = future["key"].as_str().unwrap().to_owned();
+    let future = future.key;
 
     for (method, path) in every_route(&org) {
         let r = call(&app, method, &path, Some(&format!("Bearer {past}"))).await;

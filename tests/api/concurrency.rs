@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use kirim::cli::admin::Tier;
+use kirim::enums::Tier;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -155,7 +155,7 @@ async fn deleting_a_label_during_bulk_calls_leaves_no_link_and_no_server_error()
                 let r = app.post(&org.key, &bulk_path(&org), &body).await;
                 match r.status {
                     StatusCode::OK => {
-                        assert_eq!(r.data()["applied"], 1000, "whole or nothing: {}", r.body)
+                        assert_eq!(r.data()["applied"], 1000, "whole or nothing: {}", r.body);
                     }
                     StatusCode::NOT_FOUND => {
                         r.assert_error(StatusCode::NOT_FOUND, "resource_not_found");

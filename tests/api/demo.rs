@@ -1,6 +1,6 @@
 //! `kirim serve --demo`: the seeded organisation answers the documented bulk-label call.
 
-use kirim::cli::admin;
+use kirim::admin;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -17,12 +17,15 @@ async fn the_demo_seed_serves_the_documented_bulk_label_call_and_seeds_only_once
 
     // The seeder prints its key once; an operator's second key reads the same organisation.
     let mut pooled = app.db.acquire().await.unwrap();
-    let org: String = kirim::store::on_conn!(pooled.conn(), c =>
-        sqlx::query_scalar("SELECT id FROM organizations").fetch_one(c).await)
+    let org: String = kirim::store::on_conn!(pooled.conn(), |c| sqlx::query_scalar(
+        "SELECT id FROM organizations"
+    )
+    .fetch_one(c)
+    .await)
     .unwrap();
     drop(pooled);
-    let (key, _) = admin::create_key(&app.db, &org, None, None).await.unwrap();
-    let key = key["key"].as_str().unwrap();
+    let key = admin::create_key(&app.db, &org, None, None).await.unwrap().key;
+    let key = key.as_str();
     let path = format!("/v1/{}/contacts", kirim::demo::PHONE_NUMBER_ID);
 
     let page = app.get(key, &format!("{path}?limit=100")).await;

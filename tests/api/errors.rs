@@ -300,8 +300,8 @@ async fn early_answers_reach_the_client_even_with_an_unread_body() {
         let unauthenticated = app.client.post(format!("{}/v1/labels", app.base)).json(&big);
         crate::support::send(unauthenticated)
             .await
-            .assert_error(reqwest::StatusCode::UNAUTHORIZED, "missing_api_key");
-        let get = app.request(reqwest::Method::GET, &org.key, "/v1/openapi.json").json(&big);
-        crate::support::send(get).await.assert_status(reqwest::StatusCode::OK);
+            .assert_error(StatusCode::UNAUTHORIZED, "missing_api_key");
+        let get = app.request(Method::GET, &org.key, "/v1/openapi.json").json(&big);
+        crate::support::send(get).await.assert_status(StatusCode::OK);
     }
 }

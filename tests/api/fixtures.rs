@@ -2,9 +2,12 @@
 //! in one statement), labels in a named team, database reads that check effects without going
 //! through the API under test, and checks of the wire shapes of API.md §1 and §4.
 
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "shared by the suite's modules; not every helper is used by every build"
+)]
 
-use kirim::ids::{ContactId, OrgId};
+use kirim::ids::{ContactId, OrgId, PhoneNumberId, TeamId};
 use kirim::store::contacts::ContactFields;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -29,7 +32,7 @@ impl TestApp {
         let rows: Vec<(ContactId, ContactFields)> = (0..n)
             .map(|i| {
                 let fields = ContactFields {
-                    team_id: team.to_owned(),
+                    team_id: TeamId::parse(team).expect("a team id"),
                     phone_number: unique_phone(),
                     name: Some(format!("Bulk Contact {i}")),
                     email: None,
@@ -38,7 +41,8 @@ impl TestApp {
                 (ContactId::generate(), fields)
             })
             .collect();
-        let org = OrgId::from_trusted(org.to_owned());
+        let org = OrgId::parse(org).expect("an organisation id");
+        let account = &PhoneNumberId::parse(account).expect("a phone number id");
         let mut tx = self.db.begin().await.unwrap();
         for chunk in rows.chunks(1000) {
             kirim::store::contacts::insert_many(
@@ -80,18 +84,23 @@ impl TestApp {
     /// The label ids linked to `contact`, read straight from the database.
     pub async fn links_of_contact(&self, contact: &str) -> Vec<String> {
         let mut pooled = self.db.acquire().await.unwrap();
-        kirim::store::on_conn!(pooled.conn(), c => sqlx::query_scalar(
-            "SELECT label_id FROM contact_labels WHERE contact_id = $1 ORDER BY label_id")
-            .bind(contact).fetch_all(c).await)
+        kirim::store::on_conn!(pooled.conn(), |c| sqlx::query_scalar(
+            "SELECT label_id FROM contact_labels WHERE contact_id = $1 ORDER BY label_id"
+        )
+        .bind(contact)
+        .fetch_all(c)
+        .await)
         .unwrap()
     }
 
     /// Every row of the link table, as `(label_id, contact_id)`, sorted.
     pub async fn all_links(&self) -> Vec<(String, String)> {
         let mut pooled = self.db.acquire().await.unwrap();
-        kirim::store::on_conn!(pooled.conn(), c => sqlx::query_as(
-            "SELECT label_id, contact_id FROM contact_labels ORDER BY label_id, contact_id")
-            .fetch_all(c).await)
+        kirim::store::on_conn!(pooled.conn(), |c| sqlx::query_as(
+            "SELECT label_id, contact_id FROM contact_labels ORDER BY label_id, contact_id"
+        )
+        .fetch_all(c)
+        .await)
         .unwrap()
     }
 
@@ -99,8 +108,9 @@ impl TestApp {
     pub async fn count_rows(&self, table: &'static str) -> i64 {
         let mut pooled = self.db.acquire().await.unwrap();
         let sql = format!("SELECT count(*) FROM {table}");
-        kirim::store::on_conn!(pooled.conn(), c => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .fetch_one(c).await)
+        kirim::store::on_conn!(pooled.conn(), |c| sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(c)
+            .await)
         .unwrap()
     }
 

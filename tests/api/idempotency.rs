@@ -18,8 +18,13 @@ fn contacts_path(org: &Org) -> String {
 
 async fn count_contacts_with_phone(app: &TestApp, phone: &str) -> i64 {
     let mut pooled = app.db.acquire().await.unwrap();
-    on_conn!(pooled.conn(), c => sqlx::query_scalar("SELECT count(*) FROM contacts WHERE phone_number = $1")
-        .bind(phone).fetch_one(c).await).unwrap()
+    on_conn!(pooled.conn(), |c| sqlx::query_scalar(
+        "SELECT count(*) FROM contacts WHERE phone_number = $1"
+    )
+    .bind(phone)
+    .fetch_one(c)
+    .await)
+    .unwrap()
 }
 
 #[tokio::test]
@@ -241,8 +246,15 @@ async fn records_older_than_a_day_are_gone_and_purged() {
     let day_and_more = 25 * 3600 * 1000_i64;
     {
         let mut pooled = app.db.acquire().await.unwrap();
-        on_conn!(pooled.conn(), c => sqlx::query("UPDATE idempotency_keys SET created_at = created_at - $1 WHERE org_id = $2")
-            .bind(day_and_more).bind(&org.id).execute(c).await.map(|_| ())).unwrap();
+        on_conn!(pooled.conn(), |c| sqlx::query(
+            "UPDATE idempotency_keys SET created_at = created_at - $1 WHERE org_id = $2"
+        )
+        .bind(day_and_more)
+        .bind(&org.id)
+        .execute(c)
+        .await
+        .map(|_| ()))
+        .unwrap();
     }
     // An expired key is a fresh key: another body is processed, not refused.
     let fresh =
@@ -252,15 +264,27 @@ async fn records_older_than_a_day_are_gone_and_purged() {
 
     {
         let mut pooled = app.db.acquire().await.unwrap();
-        on_conn!(pooled.conn(), c => sqlx::query("UPDATE idempotency_keys SET created_at = created_at - $1 WHERE org_id = $2")
-            .bind(day_and_more).bind(&org.id).execute(c).await.map(|_| ())).unwrap();
+        on_conn!(pooled.conn(), |c| sqlx::query(
+            "UPDATE idempotency_keys SET created_at = created_at - $1 WHERE org_id = $2"
+        )
+        .bind(day_and_more)
+        .bind(&org.id)
+        .execute(c)
+        .await
+        .map(|_| ()))
+        .unwrap();
     }
     let mut pooled = app.db.acquire().await.unwrap();
     let purged = kirim::store::idempotency::purge_expired(pooled.conn(), kirim::clock::now_ms())
         .await
         .unwrap();
     assert!(purged >= 1);
-    let left: i64 = on_conn!(pooled.conn(), c => sqlx::query_scalar("SELECT count(*) FROM idempotency_keys WHERE org_id = $1")
-        .bind(&org.id).fetch_one(c).await).unwrap();
+    let left: i64 = on_conn!(pooled.conn(), |c| sqlx::query_scalar(
+        "SELECT count(*) FROM idempotency_keys WHERE org_id = $1"
+    )
+    .bind(&org.id)
+    .fetch_one(c)
+    .await)
+    .unwrap();
     assert_eq!(left, 0);
 }

@@ -1,6 +1,7 @@
 //! Rate limits (contract §7), on one node with in-process buckets.
 
-use kirim::cli::admin::{self, Tier};
+use kirim::admin::{self, NewOrg};
+use kirim::enums::Tier;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -91,11 +92,14 @@ async fn me_reports_the_tier_and_its_limits() {
         assert_eq!(me.data()["rate_limits"]["write_per_minute"], write);
         assert_eq!(me.data()["rate_limits"]["read_per_minute"], read);
     }
-    let (org, _) =
-        admin::create_org(&app.db, "Big", Tier::Enterprise, Some(5), Some(7)).await.unwrap();
-    let org_id = org["id"].as_str().unwrap();
-    let (key, _) = admin::create_key(&app.db, org_id, None, None).await.unwrap();
-    let key = key["key"].as_str().unwrap();
+    let big = NewOrg {
+        write_per_minute: Some(5),
+        read_per_minute: Some(7),
+        ..NewOrg::new("Big", Tier::Enterprise)
+    };
+    let org = admin::create_org(&app.db, big).await.unwrap();
+    let key = admin::create_key(&app.db, org.id.as_str(), None, None).await.unwrap().key;
+    let key = key.as_str();
     let me = app.get(key, "/v1/me").await;
     assert_eq!(
         me.data()["rate_limits"],

@@ -5,13 +5,16 @@
 //! database and drops it when done. Each test also makes its own organisations, so tests run in
 //! parallel and prove tenant isolation as they go.
 
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "shared by the suite's modules; not every helper is used by every build"
+)]
 
 use std::time::Duration;
 
-use kirim::cli::admin::{self, Tier};
+use kirim::admin::{self, NewAccount, NewOrg};
+use kirim::enums::{AccountStatus, Tier};
 use kirim::store::Db;
-use kirim::store::accounts::AccountRow;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::Value;
 
@@ -98,46 +101,44 @@ impl TestApp {
     }
 
     pub async fn org_with_tier(&self, tier: Tier) -> Org {
-        let (org, _) = admin::create_org(&self.db, "Test Org", tier, None, None).await.unwrap();
-        let org_id = org["id"].as_str().unwrap().to_owned();
+        let org = admin::create_org(&self.db, NewOrg::new("Test Org", tier)).await.unwrap();
+        let org_id = org.id.to_string();
         let team = self.team(&org_id, "Main").await;
         let (phone_number_id, phone_number) = self.account(&org_id, &team).await;
-        let (key, _) = admin::create_key(&self.db, &org_id, Some("test"), None).await.unwrap();
+        let key = admin::create_key(&self.db, &org_id, Some("test"), None).await.unwrap();
         Org {
             id: org_id,
             team,
             phone_number_id,
             phone_number,
-            key: key["key"].as_str().unwrap().to_owned(),
-            key_id: key["id"].as_str().unwrap().to_owned(),
+            key: key.key,
+            key_id: key.id.to_string(),
         }
     }
 
     pub async fn team(&self, org: &str, name: &str) -> String {
-        let (team, _) = admin::create_team(&self.db, org, name).await.unwrap();
-        team["id"].as_str().unwrap().to_owned()
+        admin::create_team(&self.db, org, name).await.unwrap().id.to_string()
     }
 
     /// A new connected account in `team`; returns `(phone_number_id, phone_number)`.
     pub async fn account(&self, org: &str, team: &str) -> (String, String) {
-        self.account_with_status(org, team, "connected").await
+        self.account_with_status(org, team, AccountStatus::Connected).await
     }
 
     pub async fn account_with_status(
         &self,
         org: &str,
         team: &str,
-        status: &str,
+        status: AccountStatus,
     ) -> (String, String) {
         let digits = unique_digits();
-        let account = AccountRow {
+        let account = NewAccount {
             phone_number_id: digits.clone(),
             org_id: org.to_owned(),
             team_id: team.to_owned(),
             phone_number: format!("+1{}", &digits[digits.len() - 10..]),
             name: Some("Test Account".into()),
-            status: status.to_owned(),
-            created_at: kirim::clock::now_ms(),
+            status,
         };
         let phone = account.phone_number.clone();
         admin::create_account(&self.db, account).await.unwrap();
@@ -191,9 +192,12 @@ impl TestApp {
     /// Number of links of `label`, read straight from the database.
     pub async fn links_of_label(&self, label: &str) -> Vec<String> {
         let mut pooled = self.db.acquire().await.unwrap();
-        kirim::store::on_conn!(pooled.conn(), c => sqlx::query_scalar(
-            "SELECT contact_id FROM contact_labels WHERE label_id = $1 ORDER BY contact_id")
-            .bind(label).fetch_all(c).await)
+        kirim::store::on_conn!(pooled.conn(), |c| sqlx::query_scalar(
+            "SELECT contact_id FROM contact_labels WHERE label_id = $1 ORDER BY contact_id"
+        )
+        .bind(label)
+        .fetch_all(c)
+        .await)
         .unwrap()
     }
 }

@@ -5,7 +5,7 @@
 //! by one seed: `KIRIM_FUZZ_SEED` replays it; otherwise a fresh seed is drawn and printed, so a
 //! failure's output always says how to reproduce it. See `docs/fuzzing.md`.
 
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each test binary that includes this module uses a part of it")]
 
 use serde_json::{Map, Value, json};
 

@@ -116,9 +116,18 @@ async fn crash_cycles(app: TestApp) {
     }
     if !app.is_postgres() {
         let mut pooled = app.db.acquire().await.unwrap();
-        let integrity: String = on_conn!(pooled.conn(), c => sqlx::query_scalar("PRAGMA integrity_check").fetch_one(c).await).unwrap();
+        let integrity: String =
+            on_conn!(pooled.conn(), |c| sqlx::query_scalar("PRAGMA integrity_check")
+                .fetch_one(c)
+                .await)
+            .unwrap();
         assert_eq!(integrity, "ok");
-        let violations: Vec<String> = on_conn!(pooled.conn(), c => sqlx::query_scalar("SELECT \"table\" FROM pragma_foreign_key_check").fetch_all(c).await).unwrap();
+        let violations: Vec<String> = on_conn!(pooled.conn(), |c| sqlx::query_scalar(
+            "SELECT \"table\" FROM pragma_foreign_key_check"
+        )
+        .fetch_all(c)
+        .await)
+        .unwrap();
         assert!(violations.is_empty(), "foreign keys hold: {violations:?}");
     }
 }
@@ -155,14 +164,33 @@ fn next_op(
 async fn effect_count(app: &TestApp, effect: &Effect) -> i64 {
     let mut pooled = app.db.acquire().await.unwrap();
     match effect {
-        Effect::Contact { phone } => on_conn!(pooled.conn(), c => sqlx::query_scalar("SELECT count(*) FROM contacts WHERE phone_number = $1").bind(phone).fetch_one(c).await).unwrap(),
-        Effect::Labelled { label } => on_conn!(pooled.conn(), c => sqlx::query_scalar("SELECT count(*) FROM contact_labels WHERE label_id = $1").bind(label).fetch_one(c).await).unwrap(),
+        Effect::Contact { phone } => on_conn!(pooled.conn(), |c| sqlx::query_scalar(
+            "SELECT count(*) FROM contacts WHERE phone_number = $1"
+        )
+        .bind(phone)
+        .fetch_one(c)
+        .await)
+        .unwrap(),
+        Effect::Labelled { label } => on_conn!(pooled.conn(), |c| sqlx::query_scalar(
+            "SELECT count(*) FROM contact_labels WHERE label_id = $1"
+        )
+        .bind(label)
+        .fetch_one(c)
+        .await)
+        .unwrap(),
     }
 }
 
 async fn has_record(app: &TestApp, org: &Org, key: &str) -> bool {
     let mut pooled = app.db.acquire().await.unwrap();
-    let n: i64 = on_conn!(pooled.conn(), c => sqlx::query_scalar("SELECT count(*) FROM idempotency_keys WHERE org_id = $1 AND idempotency_key = $2").bind(&org.id).bind(key).fetch_one(c).await).unwrap();
+    let n: i64 = on_conn!(pooled.conn(), |c| sqlx::query_scalar(
+        "SELECT count(*) FROM idempotency_keys WHERE org_id = $1 AND idempotency_key = $2"
+    )
+    .bind(&org.id)
+    .bind(key)
+    .fetch_one(c)
+    .await)
+    .unwrap();
     n == 1
 }
 

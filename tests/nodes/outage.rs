@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use kirim::cli::admin::Tier;
+use kirim::enums::Tier;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -53,7 +53,7 @@ impl PrivatePostgres {
     fn run(&self, command: &mut Command) {
         let status = if is_root() {
             let program = command.get_program().to_owned();
-            let args: Vec<_> = command.get_args().map(|a| a.to_owned()).collect();
+            let args: Vec<_> = command.get_args().map(ToOwned::to_owned).collect();
             Command::new("runuser")
                 .args(["-u", "postgres", "--"])
                 .arg(program)

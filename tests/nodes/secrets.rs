@@ -12,7 +12,7 @@ async fn keys_appear_in_no_log_line_error_or_metric() {
     let app = TestApp::spawn_sqlite().await;
     let org = app.org().await;
     let revoked = app.org().await;
-    kirim::cli::admin::revoke_key(&app.db, &revoked.key_id).await.unwrap();
+    kirim::admin::revoke_key(&app.db, &revoked.key_id).await.unwrap();
     let unknown = "kdv_live_QUJDREVGR0hJSktMTU5PUFFSU1RV".to_owned();
     let malformed = "kdv_live_tooShort".to_owned();
     // Everything at trace level, in JSON, the most a log can say.

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use kirim::cli::admin::Tier;
+use kirim::enums::Tier;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 

@@ -41,7 +41,7 @@ pub async fn bulk_label(
     };
 
     // 2. Resolve the account and lock the label (404 if either is unknown or foreign).
-    let account = accounts::resolve(db.conn(), &tenant, phone_number_id).await?;
+    let account = accounts::find(db.conn(), &tenant, &phone_number_id).await?;
     let label = store::links::lock_label(db.conn(), &tenant.org_id, &label_id)
         .await?
         .ok_or(ApiError::not_found_param("label", "label_id"))?;
@@ -57,7 +57,11 @@ pub async fn bulk_label(
         clock::now_ms(),
     )
     .await?;
-    crate::metrics::bulk_label(&outcome);
+    crate::metrics::bulk_label(
+        outcome.applied,
+        outcome.skipped_cross_org,
+        outcome.skipped_team_mismatch,
+    );
     Ok(Data(outcome))
 }
 

@@ -22,8 +22,7 @@ pub async fn list(
 ) -> Result<List<LabelOut>> {
     let account = accounts::resolve(db.conn(), &tenant, &phone_number_id).await?;
     let contact = find(db.conn(), &tenant, &account, &parse_id(&id)?).await?;
-    let contact_id = crate::ids::ContactId::from_trusted(contact.id);
-    let rows = store::links::labels_of(db.conn(), &tenant.org_id, &contact_id).await?;
+    let rows = store::links::labels_of(db.conn(), &tenant.org_id, &contact.id).await?;
     Ok(List { data: rows.into_iter().map(LabelOut::from).collect(), next_cursor: None })
 }
 

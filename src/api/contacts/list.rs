@@ -11,6 +11,7 @@ use crate::http::page::PageRequest;
 use crate::http::path::Path;
 use crate::http::query::QueryParams;
 use crate::http::tenant::Tenant;
+use crate::ids::ContactId;
 use crate::state::AppState;
 use crate::store::{self, contacts::ContactFilter};
 use crate::validate;
@@ -53,11 +54,12 @@ pub async fn list(
         label.as_ref().map_or("", |l| l.as_str()),
     );
     let page = PageRequest::parse(&query, &state.cursors, scope)?;
+    let after = page.after(ContactId::parse)?;
     let filter = ContactFilter {
         phone,
         search: search.as_deref(),
         label: label.as_ref(),
-        after: page.after.as_deref(),
+        after: after.as_ref(),
     };
     let mut rows = store::contacts::list(
         db.conn(),
@@ -67,7 +69,7 @@ pub async fn list(
         page.limit,
     )
     .await?;
-    let next_cursor = page.finish(&mut rows, &state.cursors, |c| &c.id);
+    let next_cursor = page.finish(&mut rows, &state.cursors, |c| c.id.as_str());
     Ok(List { data: rows.into_iter().map(|c| ContactOut::new(c, &account)).collect(), next_cursor })
 }
 

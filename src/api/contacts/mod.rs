@@ -19,16 +19,16 @@ use serde_json::{Map, Value, json};
 
 use crate::api::accounts;
 use crate::clock;
-use crate::error::{ApiError, Result};
+use crate::error::{ApiError, OnConflict, Result};
 use crate::http::body::{JsonObject, Patch};
 use crate::http::db::DbConn;
 use crate::http::path::Path;
 use crate::http::tenant::Tenant;
-use crate::ids::ContactId;
+use crate::ids::{ContactId, PhoneNumberId, TeamId};
 use crate::state::AppState;
 use crate::store::accounts::AccountRow;
 use crate::store::contacts::{ContactFields, ContactRow};
-use crate::store::{self, Conn, OnConflict};
+use crate::store::{self, Conn};
 use crate::validate;
 use crate::wire::Data;
 
@@ -43,14 +43,14 @@ pub fn router() -> Router<AppState> {
 
 #[derive(Debug, Serialize)]
 pub struct ContactOut {
-    id: String,
+    id: ContactId,
     object: &'static str,
     phone_number: String,
     name: Option<String>,
     email: Option<String>,
     metadata: Value,
     whatsapp_account: WhatsappAccount,
-    team_id: String,
+    team_id: TeamId,
     created_at: String,
     updated_at: String,
 }
@@ -58,7 +58,7 @@ pub struct ContactOut {
 #[derive(Debug, Serialize)]
 struct WhatsappAccount {
     phone_number: String,
-    phone_number_id: String,
+    phone_number_id: PhoneNumberId,
 }
 
 impl ContactOut {
@@ -66,7 +66,11 @@ impl ContactOut {
         Self::with_account(c, account.phone_number.clone(), account.phone_number_id.clone())
     }
 
-    pub fn with_account(c: ContactRow, phone_number: String, phone_number_id: String) -> Self {
+    pub fn with_account(
+        c: ContactRow,
+        phone_number: String,
+        phone_number_id: PhoneNumberId,
+    ) -> Self {
         Self {
             id: c.id,
             object: "contact",
@@ -100,10 +104,10 @@ async fn find(
 }
 
 /// A team id from a body, checked to be one of the organisation's teams.
-async fn team_of_org(conn: Conn<'_>, tenant: &Tenant, raw: &str) -> Result<String> {
+async fn team_of_org(conn: Conn<'_>, tenant: &Tenant, raw: &str) -> Result<TeamId> {
     let team = validate::team_id(raw)?;
-    if store::orgs::team_exists(conn, tenant.org_id.as_str(), team).await? {
-        Ok(team.to_owned())
+    if store::orgs::team_exists(conn, &tenant.org_id, &team).await? {
+        Ok(team)
     } else {
         Err(ApiError::not_found_param("team", "team_id"))
     }
@@ -164,14 +168,14 @@ async fn fetch(
     let phone_number_id = validate::phone_number_id(&phone_number_id)?;
     let id = parse_id(&id)?;
     // The hot read: contact and account in one query; only a miss asks which one is missing.
-    match store::contacts::get_in_account(db.conn(), &tenant.org_id, phone_number_id, &id).await? {
+    match store::contacts::get_in_account(db.conn(), &tenant.org_id, &phone_number_id, &id).await? {
         Some(found) => Ok(Data(ContactOut::with_account(
             found.contact,
             found.account_phone_number,
-            phone_number_id.to_owned(),
+            phone_number_id,
         ))),
         None => {
-            accounts::resolve(db.conn(), &tenant, phone_number_id).await?;
+            accounts::find(db.conn(), &tenant, &phone_number_id).await?;
             Err(ApiError::not_found_param("contact", "id"))
         }
     }

@@ -10,7 +10,7 @@ mod fuzzgen;
 mod search;
 
 use fuzzgen::{Rng, near, random_string, replay_hint};
-use kirim::cli::admin::Tier;
+use kirim::enums::Tier;
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -247,12 +247,11 @@ async fn send_checked(
     }
     let response = request.send().await.unwrap_or_else(|e| panic!("{method} {url}: {e} {hint}"));
     let status = response.status();
-    let header_id = response
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .unwrap_or_else(|| panic!("{method} {url}: {status} without X-Request-Id {hint}"));
+    let header_id =
+        response.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map_or_else(
+            || panic!("{method} {url}: {status} without X-Request-Id {hint}"),
+            str::to_owned,
+        );
     let bytes = response
         .bytes()
         .await

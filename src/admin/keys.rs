@@ -1,0 +1,84 @@
+//! API keys: minted with their secret shown once, and revoked.
+
+use serde::Serialize;
+
+use super::{AdminError, AdminResult, existing_org, rfc3339};
+use crate::clock;
+use crate::ids::{self, KeyId, OrgId};
+use crate::store::{self, Db};
+
+/// A new key. `key` is the secret: it is not stored and cannot be shown again.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "object", rename = "api_key")]
+pub struct CreatedKey {
+    pub id: KeyId,
+    pub key: String,
+    pub org_id: OrgId,
+    pub label: Option<String>,
+    pub prefix: String,
+    pub last4: String,
+    #[serde(serialize_with = "optional_rfc3339")]
+    pub expires_at: Option<i64>,
+    #[serde(serialize_with = "rfc3339")]
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "object", rename = "api_key")]
+pub struct RevokedKey {
+    pub id: KeyId,
+    pub revoked: bool,
+}
+
+/// `expires_at` is RFC 3339; after it the key is refused.
+pub async fn create_key(
+    db: &Db,
+    org: &str,
+    label: Option<&str>,
+    expires_at: Option<&str>,
+) -> AdminResult<CreatedKey> {
+    let org_id = existing_org(db, org).await?;
+    let expires_at = expires_at
+        .map(|s| clock::parse_rfc3339(s).ok_or(AdminError::Invalid("expires_at must be RFC 3339")))
+        .transpose()?;
+    let secret = ids::new_api_key();
+    let key = CreatedKey {
+        id: KeyId::generate(),
+        key: secret.secret,
+        org_id,
+        label: label.map(str::to_owned),
+        prefix: secret.prefix,
+        last4: secret.last4,
+        expires_at,
+        created_at: clock::now_ms(),
+    };
+    let insert = store::keys::KeyInsert {
+        id: &key.id,
+        org_id: &key.org_id,
+        label,
+        key_hash: &secret.hash,
+        prefix: &key.prefix,
+        last4: &key.last4,
+        expires_at,
+        created_at: key.created_at,
+    };
+    store::keys::insert(db.acquire().await?.conn(), &insert).await?;
+    Ok(key)
+}
+
+/// Revoking twice keeps the first revocation's time and succeeds again.
+pub async fn revoke_key(db: &Db, id: &str) -> AdminResult<RevokedKey> {
+    let not_found = || AdminError::NotFound { kind: "key", id: id.to_owned() };
+    let key = KeyId::parse(id).ok_or_else(not_found)?;
+    if !store::keys::revoke(db.acquire().await?.conn(), &key, clock::now_ms()).await? {
+        return Err(not_found());
+    }
+    Ok(RevokedKey { id: key, revoked: true })
+}
+
+fn optional_rfc3339<S: serde::Serializer>(ms: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match ms {
+        Some(ms) => s.serialize_str(&clock::rfc3339(*ms)),
+        None => s.serialize_none(),
+    }
+}
