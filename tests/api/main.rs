@@ -9,6 +9,7 @@ mod auth;
 mod bulk;
 mod bulk_validation;
 mod concurrency;
+mod console;
 mod contacts;
 mod demo;
 mod errors;
