@@ -5,31 +5,16 @@
 use reqwest::{Client, RequestBuilder, StatusCode};
 use serde_json::json;
 
-use crate::support::{Org, Response, TestApp, send};
+use crate::support::{Org, Response, TestApp, console_sign_in, send};
 
 fn browser() -> Client {
     Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
-/// Signs in through the form; the `kirim_console=…` pair, if the key was accepted.
-async fn sign_in(app: &TestApp, key: &str) -> (StatusCode, Option<String>, String) {
-    let r = browser()
-        .post(format!("{}/console/session", app.base))
-        .header("Sec-Fetch-Site", "same-origin")
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(format!("key={key}"))
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    let cookie = r.headers().get("set-cookie").map(|c| c.to_str().unwrap().to_owned());
-    (status, cookie, r.text().await.unwrap())
-}
-
 async fn session(app: &TestApp, org: &Org) -> String {
-    let (status, cookie, _) = sign_in(app, &org.key).await;
+    let (status, cookie, _) = console_sign_in(&app.base, &org.key).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    cookie.unwrap().split(';').next().unwrap().to_owned()
+    cookie.unwrap()
 }
 
 /// A request of the console's script: the cookie, the console header, same-origin.
@@ -45,7 +30,8 @@ fn console(app: &TestApp, method: reqwest::Method, cookie: &str, path: &str) -> 
 async fn a_console_session_works_on_another_node_and_ends_with_its_key() {
     let app = TestApp::spawn().await;
     let org = app.org().await;
-    let (status, cookie, page) = sign_in(&app, "kdv_live_AAAAAAAAAAAAAAAAAAAAAAAA").await;
+    let (status, cookie, page) =
+        console_sign_in(&app.base, "kdv_live_AAAAAAAAAAAAAAAAAAAAAAAA").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(cookie.is_none());
     assert!(page.contains("The API key is invalid or has been revoked."));

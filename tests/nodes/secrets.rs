@@ -5,7 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::node::Node;
-use crate::support::{TestApp, send};
+use crate::support::{TestApp, console_sign_in, send};
 
 #[tokio::test]
 async fn keys_appear_in_no_log_line_error_or_metric() {
@@ -42,31 +42,16 @@ async fn keys_appear_in_no_log_line_error_or_metric() {
         bodies.push_str(&r.body.to_string());
     }
     // The console: the key posted to its sign-in form, then used through the session cookie.
-    let no_redirects =
-        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let mut sealed = Vec::new();
     for key in [&org.key, &revoked.key, &unknown, &malformed] {
-        let r = no_redirects
-            .post(node.url("/console/session"))
-            .header("Sec-Fetch-Site", "same-origin")
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(format!("key={key}"))
-            .send()
-            .await
-            .unwrap();
-        assert!(!r.status().is_server_error());
-        let cookie = r.headers().get("set-cookie").map(|c| c.to_str().unwrap().to_owned());
-        bodies.push_str(&r.text().await.unwrap());
+        let (status, cookie, page) = console_sign_in(&node.base, key).await;
+        assert!(!status.is_server_error());
+        bodies.push_str(&page);
         let Some(cookie) = cookie else { continue };
-        let value = cookie.split(';').next().unwrap().to_owned();
-        let me = client
-            .get(node.url("/console/api/v1/me"))
-            .header("Cookie", &value)
-            .send()
-            .await
-            .unwrap();
+        let me = client.get(node.url("/console/api/v1/me")).header("Cookie", &cookie);
+        let me = me.send().await.unwrap();
         assert_eq!(me.status(), StatusCode::OK, "the console signs in with {key}");
-        sealed.push(value.trim_start_matches("kirim_console=").to_owned());
+        sealed.push(cookie.trim_start_matches("kirim_console=").to_owned());
     }
     assert_eq!(sealed.len(), 1, "only the valid key opens a console session");
 
