@@ -38,20 +38,26 @@ export async function api(method, path, { body, idempotencyKey } = {}) {
 }
 
 /**
- * A keyed write that survives a full rate-limit bucket or a brief outage: the same request with
- * the same Idempotency-Key is sent again, so it takes effect exactly once.
+ * `call()` again after a 429 (waiting as Retry-After says), a 409 idempotency_in_progress, a
+ * 503 or a lost answer. Only for calls that may be repeated: reads, and writes that carry an
+ * Idempotency-Key, which take effect once however often they are sent.
  */
-export async function keyedWrite(method, path, body, idempotencyKey, attempts = 6) {
+export async function retrying(call, attempts = 6) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await api(method, path, { body, idempotencyKey });
+      return await call();
     } catch (error) {
-      const transient = [0, 409, 429, 503].includes(error.status);
+      const transient = [0, 429, 503].includes(error.status) || error.code === 'idempotency_in_progress';
       if (!transient || attempt >= attempts) throw error;
       const wait = error.retryAfter ? error.retryAfter * 1000 : 500 * 2 ** attempt;
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
+}
+
+/** A keyed write, sent again (same key) after a transient failure. */
+export function keyedWrite(method, path, body, idempotencyKey) {
+  return retrying(() => api(method, path, { body, idempotencyKey }));
 }
 
 /** `?a=1&b=2` from an object, leaving out empty values. */
@@ -69,7 +75,7 @@ export async function listAll(path, params = {}, onPage = () => {}) {
   const items = [];
   let cursor = null;
   do {
-    const page = await api('GET', path + query({ ...params, limit: 100, cursor }));
+    const page = await retrying(() => api('GET', path + query({ ...params, limit: 100, cursor })));
     items.push(...page.data);
     onPage(items.length);
     cursor = page.has_more ? page.next_cursor : null;

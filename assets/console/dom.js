@@ -55,6 +55,7 @@ export function errorBox(error) {
     { class: 'alert', role: 'alert' },
     h('span', { class: 'message' }, error.message || String(error)),
     error.requestId ? h('span', { class: 'request-id' }, ' Request id: ', h('code', {}, error.requestId)) : null,
+    error.status === 401 ? h('span', {}, ' Sign out, then sign in with a valid key.') : null,
   );
 }
 

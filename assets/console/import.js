@@ -7,6 +7,8 @@ import { contactsFromCsv } from './csv.js';
 import { ctx, labels } from './app.js';
 
 const CHUNK = 1000;
+// The API refuses bodies over 1 MiB; a chunk of rows with large metadata is cut short of that.
+const MAX_BYTES = 900 * 1024;
 const PREVIEW = 10;
 
 export async function importView(view, account) {
@@ -60,11 +62,10 @@ export async function importView(view, account) {
     let done = 0;
     bar.set(0, rows.length);
     try {
-      for (let start = 0; start < rows.length; start += CHUNK) {
-        const chunk = rows.slice(start, start + CHUNK);
+      for (const [n, chunk] of chunks(rows).entries()) {
         const body = { contacts: chunk.map((r) => r.contact) };
         if (label.value) body.label_id = label.value;
-        const answer = await keyedWrite('POST', `/v1/${account}/contacts/bulk_upsert`, body, `${key}-${start / CHUNK}`);
+        const answer = await keyedWrite('POST', `/v1/${account}/contacts/bulk_upsert`, body, `${key}-${n}`);
         for (const name of Object.keys(total)) total[name] += answer.data[name];
         done += chunk.length;
         bar.set(done, rows.length, `Imported ${done.toLocaleString()} of ${rows.length.toLocaleString()} rows`);
@@ -77,4 +78,23 @@ export async function importView(view, account) {
       run.disabled = false;
     }
   }
+}
+
+/** Rows in calls of at most CHUNK rows and MAX_BYTES of JSON. */
+function chunks(rows) {
+  const out = [];
+  let current = [];
+  let bytes = 0;
+  for (const row of rows) {
+    const size = new TextEncoder().encode(JSON.stringify(row.contact)).length + 1;
+    if (current.length === CHUNK || (current.length && bytes + size > MAX_BYTES)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(row);
+    bytes += size;
+  }
+  if (current.length) out.push(current);
+  return out;
 }

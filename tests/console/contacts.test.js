@@ -55,6 +55,32 @@ test('search and label filter narrow the table, and pages follow next_cursor', a
   }
 });
 
+test('updated since shows only the contacts changed after that time, oldest first', async () => {
+  await makeContacts(org, 'Before Person', 2, 81400000000);
+  await new Promise((done) => setTimeout(done, 1500));
+  const since = Date.now();
+  await new Promise((done) => setTimeout(done, 1000));
+  await makeContacts(org, 'After Person', 2, 81500000000);
+  const page = await open(browser);
+  await signIn(page, org);
+  await rows(page).first().waitFor();
+  // The input takes local time to the second, as a person would type it.
+  const local = await page.evaluate((ms) => {
+    const d = new Date(ms);
+    const pad = (n) => String(n).padStart(2, '0');
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  }, since);
+  await page.getByLabel('Search name or email').fill('person');
+  await page.getByLabel('Updated since').fill(local);
+  await page.getByRole('button', { name: 'Apply', exact: true }).click();
+  await page.waitForFunction(() => location.hash.includes('updated_since='));
+  await page.waitForFunction(() => document.querySelectorAll('table.contacts tbody tr').length === 2);
+  const names = await rows(page).locator('td:nth-child(2)').allTextContents();
+  assert.deepEqual(names, ['After Person 0', 'After Person 1']);
+  assertNoProblems(page);
+  await page.context().close();
+});
+
 test('a contact is created, edited, labelled, unlabelled and deleted', async () => {
   const page = await open(browser, { expectedStatuses: [400] });
   await signIn(page, org);
