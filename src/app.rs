@@ -8,9 +8,16 @@
 use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
 
+use crate::http::routes::Operation;
 use crate::http::{body, rate_limit, request_id, tenant, transaction};
 use crate::state::AppState;
 use crate::{api, console, openapi};
+
+/// Every operation the app routes, in the order the modules declare them.
+pub fn operations() -> Vec<Operation> {
+    let all = api::public().merge(openapi::routes()).merge(api::authenticated());
+    all.operations().to_vec()
+}
 
 pub fn app(state: AppState) -> Router {
     let api = api_router(state.clone());
@@ -20,13 +27,14 @@ pub fn app(state: AppState) -> Router {
 /// Everything but the console.
 fn api_router(state: AppState) -> Router {
     let authenticated = api::authenticated()
+        .into_router()
         .route_layer(from_fn_with_state(state.clone(), transaction::in_transaction))
         .route_layer(from_fn_with_state(state.clone(), rate_limit::enforce))
         .route_layer(from_fn_with_state(state.clone(), tenant::authenticate));
 
     Router::new()
-        .merge(api::public())
-        .merge(openapi::router())
+        .merge(api::public().into_router())
+        .merge(openapi::routes().into_router())
         .merge(authenticated)
         .route_layer(from_fn(request_id::record_route))
         .fallback(request_id::route_not_found)

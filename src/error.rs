@@ -210,7 +210,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Marks a response as an error of this code, for logs and metrics.
+/// Marks a response as an error of this code, for the request's log line.
 #[derive(Clone, Copy, Debug)]
 pub struct ErrorCode(pub &'static str);
 

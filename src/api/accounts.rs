@@ -1,23 +1,21 @@
 //! `GET /v1/accounts`, and the lookup every account-scoped path starts with.
 
-use axum::Router;
-use axum::routing::get;
 use serde::Serialize;
 
 use crate::enums::AccountStatus;
 use crate::error::{ApiError, Result};
 use crate::http::db::DbConn;
 use crate::http::query::QueryParams;
+use crate::http::routes::Routes;
 use crate::http::tenant::Tenant;
 use crate::ids::{PhoneNumberId, TeamId};
-use crate::state::AppState;
 use crate::store::accounts::AccountRow;
 use crate::store::{self, Conn};
 use crate::validate;
 use crate::wire::List;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/accounts", get(list))
+pub fn routes() -> Routes {
+    Routes::new().get("/v1/accounts", list)
 }
 
 #[derive(Debug, Serialize)]

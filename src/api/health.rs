@@ -1,21 +1,20 @@
 //! Operational endpoints, no authentication: `GET /v1/health` (can this node serve: does its
 //! database answer?), `GET /livez` (is the process up; touches nothing) and `GET /metrics`.
 
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
 use serde_json::json;
 
 use crate::error::{ApiError, Result};
+use crate::http::routes::Routes;
 use crate::state::AppState;
 use crate::store::{Conn, on_conn};
 use crate::wire::Data;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/health", get(health))
-        .route("/livez", get(|| async { "ok" }))
-        .route("/metrics", get(metrics))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/v1/health", health)
+        .get("/livez", || async { "ok" })
+        .get("/metrics", metrics)
 }
 
 async fn health(State(state): State<AppState>) -> Result<Data<serde_json::Value>> {

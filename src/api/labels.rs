@@ -1,9 +1,7 @@
 //! `/v1/labels`: team-scoped labels.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -15,6 +13,7 @@ use crate::http::db::DbConn;
 use crate::http::page::PageRequest;
 use crate::http::path::Path;
 use crate::http::query::QueryParams;
+use crate::http::routes::Routes;
 use crate::http::tenant::Tenant;
 use crate::ids::{LabelId, TeamId};
 use crate::state::AppState;
@@ -23,10 +22,13 @@ use crate::store::labels::LabelRow;
 use crate::validate;
 use crate::wire::{Data, List};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/labels", get(list).post(create))
-        .route("/v1/labels/{id}", get(fetch).patch(update).delete(remove))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/v1/labels", list)
+        .post("/v1/labels", create)
+        .get("/v1/labels/{id}", fetch)
+        .patch("/v1/labels/{id}", update)
+        .delete("/v1/labels/{id}", remove)
 }
 
 #[derive(Debug, Serialize)]

@@ -1,18 +1,16 @@
 //! `GET /v1/me`: who the key belongs to, its limits, and the organisation's teams.
 
-use axum::Router;
-use axum::routing::get;
 use serde_json::{Value, json};
 
 use crate::error::Result;
 use crate::http::db::DbConn;
+use crate::http::routes::Routes;
 use crate::http::tenant::Tenant;
-use crate::state::AppState;
 use crate::store;
 use crate::wire::Data;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/me", get(me))
+pub fn routes() -> Routes {
+    Routes::new().get("/v1/me", me)
 }
 
 async fn me(tenant: Tenant, mut db: DbConn) -> Result<Data<Value>> {

@@ -1,4 +1,4 @@
-//! The `/v1` endpoints, one module per resource, each ending in its `router()`.
+//! The `/v1` endpoints, one module per resource, each with its `routes()`.
 
 pub mod accounts;
 pub mod contacts;
@@ -6,20 +6,18 @@ pub mod health;
 pub mod labels;
 pub mod me;
 
-use axum::Router;
-
-use crate::state::AppState;
+use crate::http::routes::Routes;
 
 /// Every route that needs an API key.
-pub fn authenticated() -> Router<AppState> {
-    Router::new()
-        .merge(me::router())
-        .merge(accounts::router())
-        .merge(contacts::router())
-        .merge(labels::router())
+pub fn authenticated() -> Routes {
+    Routes::new()
+        .merge(me::routes())
+        .merge(accounts::routes())
+        .merge(contacts::routes())
+        .merge(labels::routes())
 }
 
 /// Routes open to anyone.
-pub fn public() -> Router<AppState> {
-    health::router()
+pub fn public() -> Routes {
+    health::routes()
 }

@@ -2,6 +2,7 @@
 //! errors name the offending field (`param`).
 
 use axum::extract::{FromRequest, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -13,6 +14,21 @@ use crate::error::{ApiError, Result};
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Time a client has to send the whole body.
 pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The request's body, read once by [`buffer`]; the layers and extractors after it take the
+/// bytes from here instead of reading a stream again.
+#[derive(Clone, Debug)]
+pub struct ReadBody(pub axum::body::Bytes);
+
+impl ReadBody {
+    /// The bytes [`buffer`] read, or, where no such layer ran (handler tests), the body read now.
+    pub async fn of(parts: &Parts, body: axum::body::Body) -> Result<axum::body::Bytes> {
+        match parts.extensions.get::<ReadBody>() {
+            Some(read) => Ok(read.0.clone()),
+            None => read_body(body).await,
+        }
+    }
+}
 
 /// A request body that is a JSON object.
 #[derive(Debug)]
@@ -27,7 +43,8 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
                 "Send the body as JSON with `Content-Type: application/json`.".into(),
             ));
         }
-        let bytes = read_body(req.into_body()).await?;
+        let (parts, body) = req.into_parts();
+        let bytes = ReadBody::of(&parts, body).await?;
         parse_object(&bytes).map(JsonObject)
     }
 }
@@ -37,9 +54,12 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
 /// that takes no body) with the body still unread must close the connection, and the kernel's
 /// reset for the unread bytes can overtake the answer; read first, and the client always gets it.
 pub async fn buffer(req: Request, next: Next) -> Response {
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     match read_body(body).await {
-        Ok(bytes) => next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+        Ok(bytes) => {
+            parts.extensions.insert(ReadBody(bytes));
+            next.run(Request::from_parts(parts, axum::body::Body::empty())).await
+        }
         Err(error) => error.into_response(),
     }
 }

@@ -78,10 +78,17 @@ impl FromRequestParts<AppState> for DbConn {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        if let Some(slot) = parts.extensions.get::<TxSlot>()
-            && let Some(tx) = slot.take()
-        {
-            return Ok(Self::InTx(Some(tx), slot.clone()));
+        if is_write(&parts.method) {
+            // A write runs in the request's transaction or not at all: a pooled connection here
+            // would commit its statements one by one, outside the transaction's all-or-nothing.
+            let slot = parts.extensions.get::<TxSlot>();
+            return match slot.and_then(|slot| slot.take().map(|tx| (tx, slot.clone()))) {
+                Some((tx, slot)) => Ok(Self::InTx(Some(tx), slot)),
+                None => {
+                    tracing::error!("a write handler found no transaction to run in");
+                    Err(ApiError::Internal)
+                }
+            };
         }
         if let Some(conn) = parts.extensions.get::<ReadConn>().and_then(ReadConn::take) {
             return Ok(Self::Pooled(conn));

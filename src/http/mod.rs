@@ -8,5 +8,6 @@ pub mod path;
 pub mod query;
 pub mod rate_limit;
 pub mod request_id;
+pub mod routes;
 pub mod tenant;
 pub mod transaction;

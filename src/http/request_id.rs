@@ -10,7 +10,7 @@ use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::ids::RequestId;
 use crate::metrics;
 use crate::state::AppState;
@@ -38,7 +38,8 @@ pub async fn assign(req: Request, next: Next) -> Response {
     let route = response.extensions().get::<Route>().map_or("unmatched", |r| r.0.as_str());
     metrics::request(route, method.as_str(), status, elapsed.as_secs_f64());
     span.in_scope(|| {
-        tracing::info!(status, duration_ms = elapsed.as_secs_f64() * 1000.0, "request");
+        let error = response.extensions().get::<ErrorCode>().map(|code| code.0);
+        tracing::info!(status, error, duration_ms = elapsed.as_secs_f64() * 1000.0, "request");
     });
     response
 }

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use crate::clock;
 use crate::error::{ApiError, Result};
-use crate::http::body::read_body;
+use crate::http::body::ReadBody;
 use crate::http::db::{TxSlot, is_write};
 use crate::http::tenant::Tenant;
 use crate::ids::hex;
@@ -52,7 +52,7 @@ async fn run(state: &AppState, req: Request, next: Next) -> Flow<Response> {
     } else {
         None
     };
-    let bytes = read_body(body).await.map_err(reply)?;
+    let bytes = ReadBody::of(&parts, body).await.map_err(reply)?;
     let tx = state.db.begin().await.map_err(|e| reply(e.into()))?;
     let tenant = parts.extensions.get::<Tenant>().cloned();
     match (key, tenant) {
@@ -67,7 +67,8 @@ async fn run(state: &AppState, req: Request, next: Next) -> Flow<Response> {
 /// Runs the handler with `tx` available to it; returns the response and the transaction.
 async fn handle(tx: Tx, parts: Parts, bytes: Bytes, next: Next) -> (Response, Option<Tx>) {
     let slot = TxSlot::new(tx);
-    let mut req = Request::from_parts(parts, Body::from(bytes));
+    let mut req = Request::from_parts(parts, Body::empty());
+    req.extensions_mut().insert(ReadBody(bytes));
     req.extensions_mut().insert(slot.clone());
     let response = next.run(req).await;
     (response, slot.take())

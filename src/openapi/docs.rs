@@ -2,12 +2,10 @@
 //! the page works on a machine without internet access (vendored from `swagger-ui-dist` 5.35.0,
 //! see `assets/swagger-ui/README.md`).
 
-use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 
-use crate::state::AppState;
+use crate::http::routes::Routes;
 
 const BUNDLE_JS: &[u8] = include_bytes!("../../assets/swagger-ui/swagger-ui-bundle.js");
 const CSS: &[u8] = include_bytes!("../../assets/swagger-ui/swagger-ui.css");
@@ -43,18 +41,14 @@ const PAGE: &str = r##"<!doctype html>
 </html>
 "##;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/docs", get(|| async { asset("text/html; charset=utf-8", PAGE.as_bytes(), false) }))
-        .route(
-            "/docs/swagger-ui-bundle.js",
-            get(|| async { asset("text/javascript; charset=utf-8", BUNDLE_JS, true) }),
-        )
-        .route(
-            "/docs/swagger-ui.css",
-            get(|| async { asset("text/css; charset=utf-8", CSS, true) }),
-        )
-        .route("/docs/favicon-32x32.png", get(|| async { asset("image/png", FAVICON, true) }))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/docs", || async { asset("text/html; charset=utf-8", PAGE.as_bytes(), false) })
+        .get("/docs/swagger-ui-bundle.js", || async {
+            asset("text/javascript; charset=utf-8", BUNDLE_JS, true)
+        })
+        .get("/docs/swagger-ui.css", || async { asset("text/css; charset=utf-8", CSS, true) })
+        .get("/docs/favicon-32x32.png", || async { asset("image/png", FAVICON, true) })
 }
 
 fn asset(content_type: &'static str, bytes: &'static [u8], immutable: bool) -> Response {

@@ -12,17 +12,15 @@ mod schemas;
 
 use std::sync::OnceLock;
 
-use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde_json::{Map, Value, json};
 
-use crate::state::AppState;
+use crate::http::routes::Routes;
 
 /// `/v1/openapi.json` and `/docs`, both open to anyone.
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/openapi.json", get(serve)).merge(docs::router())
+pub fn routes() -> Routes {
+    Routes::new().get("/v1/openapi.json", serve).merge(docs::routes())
 }
 
 async fn serve() -> Response {

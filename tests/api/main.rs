@@ -1,6 +1,7 @@
 //! The API suite: one binary, every test against a real server over a fresh database.
 //! SQLite by default; PostgreSQL with `KIRIM_TEST_POSTGRES_URL` (see `support.rs`).
 
+mod documented;
 mod fixtures;
 mod support;
 

@@ -1,6 +1,8 @@
 //! The OpenAPI document: served without a key, equal to the committed `openapi.json`, and the
 //! docs page with its assets served from the binary.
 
+use std::collections::BTreeSet;
+
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -86,4 +88,23 @@ async fn docs_page_and_its_assets_are_served_from_the_binary() {
         assert!(response.headers()["content-type"].to_str().unwrap().starts_with(kind));
         assert!(response.bytes().await.unwrap().len() > 10_000, "{asset}");
     }
+}
+
+/// The router's table and the document list the same `/v1` operations. What is routed outside
+/// `/v1` (`/livez`, `/metrics`, `/docs` and its assets) is operational, not part of the API.
+#[test]
+fn route_table_and_document_agree() {
+    let routed: BTreeSet<(String, String)> = kirim::app::operations()
+        .into_iter()
+        .filter(|op| op.path.starts_with("/v1/"))
+        .map(|op| (op.method.to_owned(), op.path.to_owned()))
+        .collect();
+    let documented: BTreeSet<(String, String)> = crate::documented::operations()
+        .into_iter()
+        .map(|op| (op.method.to_string(), op.path))
+        .collect();
+    let undocumented: Vec<_> = routed.difference(&documented).collect();
+    let unrouted: Vec<_> = documented.difference(&routed).collect();
+    assert!(undocumented.is_empty(), "routed but not in the OpenAPI document: {undocumented:?}");
+    assert!(unrouted.is_empty(), "in the OpenAPI document but not routed: {unrouted:?}");
 }

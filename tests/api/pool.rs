@@ -30,3 +30,27 @@ async fn forty_concurrent_writes_and_reads_share_a_four_connection_pool() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_write_handler_without_its_transaction_is_an_internal_error_not_a_pool_connection() {
+    use axum::extract::FromRequestParts;
+    use kirim::error::ApiError;
+    use kirim::http::db::{DbConn, TxSlot};
+
+    let app = TestApp::spawn().await;
+    let state = kirim::state::AppState::new(app.db.clone()).await.unwrap();
+    let (mut parts, ()) = axum::http::Request::post("/v1/labels").body(()).unwrap().into_parts();
+    let outside = DbConn::from_request_parts(&mut parts, &state).await;
+    assert!(matches!(outside, Err(ApiError::Internal)), "no transaction layer ran");
+
+    // The layer ran, but something took the transaction before the handler.
+    let slot = TxSlot::new(app.db.begin().await.unwrap());
+    let taken = slot.take().unwrap();
+    parts.extensions.insert(slot);
+    let emptied = DbConn::from_request_parts(&mut parts, &state).await;
+    assert!(matches!(emptied, Err(ApiError::Internal)), "the slot was empty");
+    taken.rollback().await.unwrap();
+
+    let (mut read, ()) = axum::http::Request::get("/v1/labels").body(()).unwrap().into_parts();
+    assert!(DbConn::from_request_parts(&mut read, &state).await.is_ok(), "reads use the pool");
+}

@@ -80,7 +80,10 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         tokio::spawn(async move {
-            axum::serve(listener, kirim::app::app(state)).await.unwrap();
+            // The production loop, so the suite sees its limits and its answers too.
+            let forever = std::future::pending::<()>();
+            kirim::http_server::run(listener, kirim::app::app(state), forever, Duration::ZERO)
+                .await;
         });
         Self {
             base: format!("http://{address}"),

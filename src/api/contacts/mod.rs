@@ -11,9 +11,7 @@ mod list;
 
 pub use bulk::MAX_IDS;
 
-use axum::Router;
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -23,22 +21,26 @@ use crate::error::{ApiError, OnConflict, Result};
 use crate::http::body::{JsonObject, Patch};
 use crate::http::db::DbConn;
 use crate::http::path::Path;
+use crate::http::routes::Routes;
 use crate::http::tenant::Tenant;
 use crate::ids::{ContactId, PhoneNumberId, TeamId};
-use crate::state::AppState;
 use crate::store::accounts::AccountRow;
 use crate::store::contacts::{ContactFields, ContactRow};
 use crate::store::{self, Conn};
 use crate::validate;
 use crate::wire::Data;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/{phone_number_id}/contacts", get(list::list).post(create))
-        .route("/v1/{phone_number_id}/contacts/bulk_label", post(bulk::bulk_label))
-        .route("/v1/{phone_number_id}/contacts/{id}", get(fetch).patch(update).delete(remove))
-        .route("/v1/{phone_number_id}/contacts/{id}/labels", get(links::list).post(links::attach))
-        .route("/v1/{phone_number_id}/contacts/{id}/labels/{label_id}", delete(links::detach))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/v1/{phone_number_id}/contacts", list::list)
+        .post("/v1/{phone_number_id}/contacts", create)
+        .post("/v1/{phone_number_id}/contacts/bulk_label", bulk::bulk_label)
+        .get("/v1/{phone_number_id}/contacts/{id}", fetch)
+        .patch("/v1/{phone_number_id}/contacts/{id}", update)
+        .delete("/v1/{phone_number_id}/contacts/{id}", remove)
+        .get("/v1/{phone_number_id}/contacts/{id}/labels", links::list)
+        .post("/v1/{phone_number_id}/contacts/{id}/labels", links::attach)
+        .delete("/v1/{phone_number_id}/contacts/{id}/labels/{label_id}", links::detach)
 }
 
 #[derive(Debug, Serialize)]

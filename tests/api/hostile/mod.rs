@@ -15,6 +15,7 @@ use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::documented::{self, Ids};
 use crate::support::{Org, TestApp, unique_phone};
 
 const ERROR_TYPES: [&str; 7] = [
@@ -27,10 +28,11 @@ const ERROR_TYPES: [&str; 7] = [
     "api_error",
 ];
 
-/// One route of §4: method, path template, and a valid body for writes.
+/// One documented route: method, path template (`{pn}`, `{ctc}`, `{lbl}` for the real ids), and a
+/// valid body for writes.
 struct Route {
     method: Method,
-    path: &'static str,
+    path: String,
     body: Option<Value>,
 }
 
@@ -51,49 +53,23 @@ impl World {
         Self { org, foreign, contact, label }
     }
 
+    /// Every operation of the OpenAPI document, with a valid body for those that take one.
     fn routes(&self) -> Vec<Route> {
-        let contact_body = json!({
-            "phone_number": unique_phone(), "name": "Ana", "email": "ana@example.com",
-            "metadata": { "tier": "gold", "visits": 3, "vip": true }, "team_id": self.org.team,
-        });
-        let bulk = json!({
-            "contact_ids": [self.contact, "ctc_01HZZZZZZZZZZZZZZZZZZZZZZZ"],
-            "label_id": self.label, "operation": "attach",
-        });
-        let route =
-            |method: Method, path: &'static str, body: Option<Value>| Route { method, path, body };
-        vec![
-            route(Method::GET, "/v1/health", None),
-            route(Method::GET, "/v1/openapi.json", None),
-            route(Method::GET, "/v1/me", None),
-            route(Method::GET, "/v1/accounts", None),
-            route(Method::GET, "/v1/{pn}/contacts", None),
-            route(Method::POST, "/v1/{pn}/contacts", Some(contact_body.clone())),
-            route(Method::GET, "/v1/{pn}/contacts/{ctc}", None),
-            route(Method::PATCH, "/v1/{pn}/contacts/{ctc}", Some(contact_body)),
-            route(Method::DELETE, "/v1/{pn}/contacts/{ctc}", None),
-            route(Method::GET, "/v1/{pn}/contacts/{ctc}/labels", None),
-            route(
-                Method::POST,
-                "/v1/{pn}/contacts/{ctc}/labels",
-                Some(json!({ "label_id": self.label })),
-            ),
-            route(Method::DELETE, "/v1/{pn}/contacts/{ctc}/labels/{lbl}", None),
-            route(Method::POST, "/v1/{pn}/contacts/bulk_label", Some(bulk)),
-            route(Method::GET, "/v1/labels", None),
-            route(
-                Method::POST,
-                "/v1/labels",
-                Some(json!({ "name": "VIP", "color": "red", "team_id": self.org.team })),
-            ),
-            route(Method::GET, "/v1/labels/{lbl}", None),
-            route(
-                Method::PATCH,
-                "/v1/labels/{lbl}",
-                Some(json!({ "name": "Fuzz", "color": "blue" })),
-            ),
-            route(Method::DELETE, "/v1/labels/{lbl}", None),
-        ]
+        let real = Ids {
+            phone_number_id: &self.org.phone_number_id,
+            contact: &self.contact,
+            label: &self.label,
+            team: &self.org.team,
+        };
+        let template = Ids { phone_number_id: "{pn}", contact: "{ctc}", label: "{lbl}", ..real };
+        documented::operations()
+            .into_iter()
+            .map(|op| Route {
+                method: op.method.clone(),
+                path: op.path_with(&template),
+                body: op.body_with(&real),
+            })
+            .collect()
     }
 
     /// The route's path with real ids, each segment possibly mutated and percent-encoded.
@@ -311,7 +287,7 @@ async fn mutated_requests_on_every_route_never_get_a_server_error() {
             let method =
                 if rng.chance(85) { route.method.clone() } else { rng.pick(&METHODS).clone() };
             let mutate_path = rng.chance(60);
-            let path = world.path(&mut rng, route.path, mutate_path);
+            let path = world.path(&mut rng, &route.path, mutate_path);
             let url = format!("{path}{}", query(&mut rng, &world, &cursor));
             let body = match &route.body {
                 Some(valid) if rng.chance(95) => Some(fuzzgen::hostile_json_text(&mut rng, valid)),
@@ -369,7 +345,7 @@ async fn every_field_of_every_body_refuses_every_wrong_type_with_a_4xx() {
                 if field == "phone_number" {
                     body.insert(field.clone(), wrong);
                 }
-                let path = world.path(&mut rng, route.path, false);
+                let path = world.path(&mut rng, &route.path, false);
                 let hint = format!("[{field} = {}]", body[field]);
                 let headers = vec![
                     (
