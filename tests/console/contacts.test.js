@@ -60,7 +60,9 @@ test('updated since shows only the contacts changed after that time, oldest firs
   await new Promise((done) => setTimeout(done, 1500));
   const since = Date.now();
   await new Promise((done) => setTimeout(done, 1000));
-  await makeContacts(org, 'After Person', 2, 81500000000);
+  // One after the other, so their order is known.
+  await makeContacts(org, 'After Person A', 1, 81500000000);
+  await makeContacts(org, 'After Person B', 1, 81500000001);
   const page = await open(browser);
   await signIn(page, org);
   await rows(page).first().waitFor();
@@ -76,7 +78,7 @@ test('updated since shows only the contacts changed after that time, oldest firs
   await page.waitForFunction(() => location.hash.includes('updated_since='));
   await page.waitForFunction(() => document.querySelectorAll('table.contacts tbody tr').length === 2);
   const names = await rows(page).locator('td:nth-child(2)').allTextContents();
-  assert.deepEqual(names, ['After Person 0', 'After Person 1']);
+  assert.deepEqual(names, ['After Person A 0', 'After Person B 0']);
   assertNoProblems(page);
   await page.context().close();
 });
