@@ -26,6 +26,17 @@ test('a wrong key is refused with the API message and request id, and appears no
   await page.context().close();
 });
 
+test('the sign-in page works at 375 px', async () => {
+  const page = await open(browser, { width: 375 });
+  await page.goto(`${baseUrl}/console`);
+  await page.getByLabel('API key').waitFor();
+  await screenshot(page, 'signin');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `no sideways scrolling (${overflow} px too wide)`);
+  assertNoProblems(page);
+  await page.context().close();
+});
+
 test('signing in keeps the key in an HttpOnly SameSite=Strict cookie only, and signing out forgets it', async () => {
   const page = await open(browser);
   const headers = [];
