@@ -10,7 +10,7 @@ mod assets;
 mod guard;
 mod pages;
 mod proxy;
-pub mod session;
+mod session;
 
 use std::sync::Arc;
 

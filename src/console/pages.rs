@@ -16,7 +16,7 @@ use super::{Console, assets, guard, session};
 /// `GET /console`: the console for a signed-in browser, the sign-in form for any other.
 pub async fn home(State(console): State<Console>, headers: HeaderMap) -> Response {
     let signed_in = match console.sessions().await {
-        Ok(sessions) => sessions.from_headers(&headers).is_some(),
+        Ok(sessions) => sessions.key_in(&headers).is_some(),
         Err(response) => return *response,
     };
     if signed_in {

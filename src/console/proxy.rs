@@ -22,7 +22,7 @@ pub async fn forward(State(console): State<Console>, req: Request) -> Response {
         return guard::refused();
     }
     let key = match console.sessions().await {
-        Ok(sessions) => sessions.from_headers(req.headers()),
+        Ok(sessions) => sessions.key_in(req.headers()),
         Err(response) => return *response,
     };
     let (parts, body) = req.into_parts();
@@ -34,7 +34,7 @@ pub async fn forward(State(console): State<Console>, req: Request) -> Response {
             inner = inner.header(&name, value);
         }
     }
-    // No session: the API answers its own 401, which the page turns into the sign-in form.
+    // No session: the API answers its own 401, which the page shows with the way to sign in again.
     if let Some(key) = key
         && let Ok(value) = HeaderValue::from_str(&format!("Bearer {key}"))
     {

@@ -75,7 +75,7 @@ impl SessionKey {
     }
 
     /// The API key of the request's session cookie, if it carries a valid one.
-    pub fn from_headers(&self, headers: &HeaderMap) -> Option<String> {
+    pub fn key_in(&self, headers: &HeaderMap) -> Option<String> {
         cookie_value(headers, COOKIE_NAME).and_then(|value| self.open(value))
     }
 }
