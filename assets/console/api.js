@@ -1,7 +1,7 @@
 // Calls to the public API through the console's proxy (/console/api/v1/…). The session cookie
 // travels by itself; the page never holds the key.
 
-export class ApiError extends Error {
+class ApiError extends Error {
   constructor(status, body, requestId) {
     const error = (body && body.error) || {};
     super(error.message || `The server answered ${status}.`);
@@ -42,7 +42,7 @@ export async function api(method, path, { body, idempotencyKey } = {}) {
  * 503 or a lost answer. Only for calls that may be repeated: reads, and writes that carry an
  * Idempotency-Key, which take effect once however often they are sent.
  */
-export async function retrying(call, attempts = 6) {
+async function retrying(call, attempts = 6) {
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();

@@ -2,6 +2,7 @@
 // one view at a time into <main>.
 
 import { api, listAll } from './api.js';
+import { ctx, go } from './context.js';
 import { errorBox, fill, h } from './dom.js';
 import { contactsView } from './contacts.js';
 import { contactView, newContactView } from './contact.js';
@@ -12,22 +13,6 @@ import { deliveriesView } from './deliveries.js';
 
 const view = document.getElementById('view');
 const accountSelect = document.getElementById('account');
-
-/** What every view may read: the organisation, its teams and accounts, and its labels. */
-export const ctx = { me: null, accounts: [], labels: null };
-
-/** The organisation's labels (cached until a view changes them). */
-export async function labels(refresh = false) {
-  if (!ctx.labels || refresh) ctx.labels = await listAll('/v1/labels');
-  return ctx.labels;
-}
-
-/** Navigates to `#path` with `params` as its query. */
-export function go(path, params = {}) {
-  const search = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== '' && v != null));
-  const text = search.toString();
-  location.hash = path + (text ? `?${text}` : '');
-}
 
 const routes = [
   [/^\/a\/(\d+)\/contacts$/, (m, q) => contactsView(view, m[1], q)],

@@ -4,7 +4,7 @@
 import { api, listAll, newKey } from './api.js';
 import { chip, confirmDialog, errorBox, field, fill, h, okBox, select, when } from './dom.js';
 import { metadataProblems } from './rules.js';
-import { ctx, go, labels } from './app.js';
+import { ctx, go, labels } from './context.js';
 
 export async function contactView(view, account, id) {
   const path = `/v1/${account}/contacts/${encodeURIComponent(id)}`;

@@ -4,7 +4,7 @@
 import { api, query } from './api.js';
 import { errorBox, field, fill, h, okBox, progress, select, when } from './dom.js';
 import { bulkLabel, matchingIds } from './bulk.js';
-import { go, labels } from './app.js';
+import { go, labels } from './context.js';
 
 const PAGE = 50;
 

@@ -7,7 +7,7 @@ import { contactProblems } from './rules.js';
 const FIELDS = ['phone_number', 'name', 'email', 'team_id'];
 
 /** RFC 4180 records: `[{line, cells}]`, `line` being where the record starts (1-based). */
-export function parseCsv(text) {
+function parseCsv(text) {
   const records = [];
   let cells = [];
   let cell = '';

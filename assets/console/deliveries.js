@@ -3,7 +3,7 @@
 
 import { api, listAll, newKey, query } from './api.js';
 import { errorBox, field, fill, h, okBox, select, when } from './dom.js';
-import { go } from './app.js';
+import { go } from './context.js';
 
 const STATUSES = ['pending', 'failed', 'delivered', 'dead'];
 

@@ -31,7 +31,7 @@ export function fill(el, ...children) {
 
 let ids = 0;
 /** A unique id for label/input pairs. */
-export function uid(prefix = 'f') {
+function uid(prefix = 'f') {
   ids += 1;
   return `${prefix}-${ids}`;
 }

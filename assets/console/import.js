@@ -4,7 +4,7 @@
 import { keyedWrite, newKey } from './api.js';
 import { errorBox, field, fill, h, okBox, progress, select } from './dom.js';
 import { contactsFromCsv } from './csv.js';
-import { ctx, labels } from './app.js';
+import { ctx, labels } from './context.js';
 
 const CHUNK = 1000;
 // The API refuses bodies over 1 MiB; a chunk of rows with large metadata is cut short of that.

@@ -3,7 +3,7 @@
 
 import { api, listAll, newKey } from './api.js';
 import { COLORS, chip, confirmDialog, errorBox, field, fill, h, okBox, progress, select } from './dom.js';
-import { ctx, labels } from './app.js';
+import { ctx, labels } from './context.js';
 
 export async function labelsView(view, message) {
   const all = await labels(true);

@@ -42,7 +42,7 @@ export function metadataProblems(metadata) {
 }
 
 /** The API's pragmatic address check (src/validate.rs `email`), rule for rule. */
-export function isEmail(text) {
+function isEmail(text) {
   const at = text.indexOf('@');
   if (at < 0) return false;
   const local = text.slice(0, at);

@@ -18,6 +18,7 @@ static FILES: &[(&str, &[u8])] = assets![
     "signin.html",
     "console.css",
     "app.js",
+    "context.js",
     "api.js",
     "dom.js",
     "rules.js",
