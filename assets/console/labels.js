@@ -13,10 +13,15 @@ export async function labelsView(view, message) {
 
   const name = h('input', { name: 'name', required: true, maxlength: 50 });
   const color = select(COLORS.map((c) => [c, c]), 'gray', { name: 'color' });
+  const sample = h('span', { class: 'sample', 'aria-live': 'polite' });
+  const drawSample = () => fill(sample, chip({ name: name.value.trim() || 'New label', color: color.value }));
+  color.addEventListener('change', drawSample);
+  name.addEventListener('input', drawSample);
+  drawSample();
   const team = select(teams.map((t) => [t.id, t.name]), teams[0] && teams[0].id, { name: 'team_id' });
   const create = h('form', { class: 'inline', 'aria-labelledby': 'new-label' },
     field('Name', name), field('Colour', color), teams.length > 1 ? field('Team', team) : null,
-    h('button', { type: 'submit' }, 'Create label'));
+    sample, h('button', { type: 'submit' }, 'Create label'));
   create.addEventListener('submit', async (event) => {
     event.preventDefault();
     const body = { name: name.value, color: color.value };
@@ -68,7 +73,9 @@ export async function labelsView(view, message) {
 
   fill(view, h('h1', {}, 'Labels'), status,
     all.length ? h('ul', { class: 'label-list', 'aria-label': 'Labels' }, rows) : h('p', { class: 'empty' }, 'No labels yet.'),
-    h('h2', { id: 'new-label' }, 'New label'), create);
+    h('h2', { id: 'new-label' }, 'New label'), create,
+    h('h2', {}, 'Colours'),
+    h('ul', { class: 'chips', 'aria-label': 'The 13 label colours' }, COLORS.map((c) => h('li', {}, chip({ name: c, color: c })))));
 }
 
 /** How many contacts carry `label`, over every account of the organisation. */

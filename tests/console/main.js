@@ -73,6 +73,11 @@ clearInterval(flushTimer);
 server.kill('SIGTERM');
 await new Promise((done) => server.on('exit', done));
 flush();
-if (code !== 0) console.error(`kirim's log is in ${logPath}`);
+// Whatever the tests did (sign-ins, wrong keys, sessions), no key reached kirim's log.
+const log = Buffer.concat(logChunks).toString('utf8');
+const leaked = Object.values(orgs).filter((org) => log.includes(org.key.replace('kdv_live_', '')));
+if (leaked.length) console.error(`kirim's log contains the key of ${leaked.map((o) => o.name).join(', ')}`);
+const failed = code !== 0 || leaked.length > 0;
+if (failed) console.error(`kirim's log is in ${logPath}`);
 else rmSync(work, { recursive: true, force: true });
-process.exit(code);
+process.exit(failed ? 1 : 0);
