@@ -4,6 +4,7 @@
 //! Phases: seed → bulk label over HTTP → the same statements issued directly (the floor) →
 //! reads (one contact, a label's page, and a trivial route) → page depth → scale → peak RSS.
 
+mod bulk;
 mod load;
 mod seed;
 mod server;
@@ -13,11 +14,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use kirim::ids::{ContactId, LabelId};
 use kirim::store::Db;
-use kirim::store::links::Operation;
 use serde_json::{Value, json};
 
+use crate::bulk::{attach_many, bulk_at_rest, bulk_floor, bulk_http, bulk_labels};
 use crate::load::{Stats, mix};
 use crate::seed::PHONE_NUMBER_ID;
 use crate::server::Server;
@@ -169,167 +169,6 @@ async fn finish(mut report: Value, path: &str, server: Server, db: Db, database:
     drop(server);
     db.close().await;
     database.drop_if_created().await;
-}
-
-/// One label per worker: concurrent calls then contend only for the database, as different
-/// campaigns would.
-async fn bulk_labels(db: &Db, seeded: &seed::Seeded, n: usize) -> Arc<Vec<String>> {
-    let mut labels = Vec::new();
-    for i in 0..=n {
-        labels.push(new_label(db, seeded, &format!("bench {i}")).await);
-    }
-    Arc::new(labels)
-}
-
-async fn new_label(db: &Db, seeded: &seed::Seeded, name: &str) -> String {
-    let now = kirim::clock::now_ms();
-    let row = kirim::store::labels::LabelRow {
-        id: LabelId::generate(),
-        team_id: seeded.team.clone(),
-        name: name.to_owned(),
-        color: kirim::enums::Color::Gray,
-        created_at: now,
-        updated_at: now,
-    };
-    let mut tx = db.begin().await.unwrap();
-    kirim::store::labels::insert(tx.conn(), &seeded.org, &row).await.unwrap();
-    tx.commit().await.unwrap();
-    row.id.to_string()
-}
-
-/// Call `i` of a worker: a window of 1,000 consecutive contacts, attached on even calls and
-/// detached from the same window on the next one, so every call changes 1,000 links.
-fn window(seeded: &seed::Seeded, worker: usize, i: u64) -> (&[String], Operation) {
-    let span = (seeded.contacts.len() - IDS_PER_CALL) as u64;
-    let start = (mix(worker as u64, i / 2) % (span + 1)) as usize;
-    let op = if i.is_multiple_of(2) { Operation::Attach } else { Operation::Detach };
-    (&seeded.contacts[start..start + IDS_PER_CALL], op)
-}
-
-async fn bulk_http(
-    http: &reqwest::Client,
-    server: &Server,
-    seeded: &Arc<seed::Seeded>,
-    labels: &Arc<Vec<String>>,
-    concurrency: usize,
-    duration: Duration,
-) -> Stats {
-    let (http, url, seeded, labels) = (
-        http.clone(),
-        server.url(&format!("/v1/{PHONE_NUMBER_ID}/contacts/bulk_label")),
-        seeded.clone(),
-        labels.clone(),
-    );
-    load::run(concurrency, duration, move |worker, i| {
-        let request = bulk_call(&http, &url, &seeded, &labels[worker], worker, i);
-        async move { applied(request.send().await).await }
-    })
-    .await
-}
-
-/// The HTTP bulk-label call `i` of `worker` (see [`window`]).
-fn bulk_call(
-    http: &reqwest::Client,
-    url: &str,
-    seeded: &seed::Seeded,
-    label: &str,
-    worker: usize,
-    i: u64,
-) -> reqwest::RequestBuilder {
-    let (ids, op) = window(seeded, worker, i);
-    let operation = if op == Operation::Attach { "attach" } else { "detach" };
-    let body = json!({ "contact_ids": ids, "label_id": label, "operation": operation });
-    http.post(url).bearer_auth(&seeded.key).json(&body)
-}
-
-async fn applied(response: reqwest::Result<reqwest::Response>) -> Result<u64, String> {
-    let response = response.map_err(|e| e.to_string())?;
-    let status = response.status();
-    let body: Value = response.json().await.map_err(|e| e.to_string())?;
-    if !status.is_success() {
-        return Err(format!("{status}: {body}"));
-    }
-    Ok(body["data"]["applied"].as_u64().unwrap_or(0))
-}
-
-/// The same transaction the handler runs — account lookup, label lock, partition, write,
-/// commit — issued directly on the pool.
-async fn bulk_floor(
-    db: &Db,
-    seeded: &Arc<seed::Seeded>,
-    labels: &Arc<Vec<String>>,
-    concurrency: usize,
-    duration: Duration,
-) -> Stats {
-    let (db, seeded, labels) = (db.clone(), seeded.clone(), labels.clone());
-    load::run(concurrency, duration, move |worker, i| {
-        let (db, seeded, labels) = (db.clone(), seeded.clone(), labels.clone());
-        async move {
-            let (ids, op) = window(&seeded, worker, i);
-            let ids: Vec<ContactId> =
-                ids.iter().map(|id| ContactId::from_trusted(id.clone())).collect();
-            floor_call(&db, &seeded, &labels[worker], &ids, op).await.map_err(|e| e.to_string())
-        }
-    })
-    .await
-}
-
-async fn floor_call(
-    db: &Db,
-    seeded: &seed::Seeded,
-    label: &str,
-    ids: &[ContactId],
-    op: Operation,
-) -> sqlx::Result<u64> {
-    let mut tx = db.begin().await?;
-    kirim::store::accounts::get(tx.conn(), &seeded.org, &seeded.account).await?;
-    let label = kirim::store::links::lock_label(
-        tx.conn(),
-        &seeded.org,
-        &LabelId::from_trusted(label.to_owned()),
-    )
-    .await?
-    .expect("label exists");
-    let outcome = kirim::store::links::bulk(
-        tx.conn(),
-        &seeded.org,
-        &seeded.account,
-        &label,
-        ids,
-        op,
-        kirim::clock::now_ms(),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(outcome.applied as u64)
-}
-
-/// Bulk label p50 at the table's current size, calls one at a time.
-async fn bulk_at_rest(
-    http: &reqwest::Client,
-    server: &Server,
-    db: &Db,
-    seeded: &seed::Seeded,
-) -> Stats {
-    let label = new_label(db, seeded, &format!("at rest {}", seeded.contacts.len())).await;
-    let url = server.url(&format!("/v1/{PHONE_NUMBER_ID}/contacts/bulk_label"));
-    load::sequential(200, |i| {
-        let request = bulk_call(http, &url, seeded, &label, 99, i);
-        async move { applied(request.send().await).await }
-    })
-    .await
-}
-
-/// A label on the first `n` contacts (attached through the floor statements).
-async fn attach_many(db: &Db, seeded: &seed::Seeded, n: usize) -> String {
-    let label = new_label(db, seeded, "deep").await;
-    for chunk in seeded.contacts[..n.min(seeded.contacts.len())].chunks(IDS_PER_CALL) {
-        let ids: Vec<ContactId> =
-            chunk.iter().map(|id| ContactId::from_trusted(id.clone())).collect();
-        floor_call(db, seeded, &label, &ids, Operation::Attach).await.expect("attach");
-    }
-    seed::analyze(db).await;
-    label
 }
 
 async fn reads(
