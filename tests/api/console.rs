@@ -167,3 +167,34 @@ async fn console_pages_forbid_inline_script_and_framing() {
     assert!(cleared.starts_with("kirim_console=;") && cleared.contains("Max-Age=0"));
     assert!(signout.headers().contains_key("clear-site-data"));
 }
+
+#[tokio::test]
+async fn console_calls_spend_the_organisations_rate_limit() {
+    let app = TestApp::spawn().await;
+    let org = app.org_with_tier(kirim::enums::Tier::Free).await;
+    let cookie = session(&app, &org).await;
+    // Sign-in asked `/v1/me` once; the console's reads and the key's own share one bucket.
+    let through = send(console(&app, reqwest::Method::GET, &cookie, "/v1/labels")).await;
+    assert_eq!(through.header("x-ratelimit-remaining"), Some("598"));
+    let direct = app.get(&org.key, "/v1/labels").await;
+    assert_eq!(direct.header("x-ratelimit-remaining"), Some("597"));
+
+    let mut writes = tokio::task::JoinSet::new();
+    for i in 0..65 {
+        let request = console(&app, reqwest::Method::POST, &cookie, "/v1/labels")
+            .json(&json!({ "name": format!("Label {i}") }));
+        writes.spawn(send(request));
+    }
+    let mut limited = 0;
+    while let Some(r) = writes.join_next().await {
+        let r = r.unwrap();
+        if r.status == StatusCode::TOO_MANY_REQUESTS {
+            r.assert_error(StatusCode::TOO_MANY_REQUESTS, "rate_limit_exceeded");
+            assert!(r.header("retry-after").is_some());
+            limited += 1;
+        } else {
+            r.assert_status(StatusCode::CREATED);
+        }
+    }
+    assert!(limited >= 5, "60 writes a minute, through the console as directly: {limited} refused");
+}
