@@ -11,9 +11,11 @@ export async function labels(refresh = false) {
   return ctx.labels;
 }
 
-/** Navigates to `#path` with `params` as its query, leaving out empty values. */
+/** Navigates to `#path` with `params` as its query (empty values left out); the same address again redraws it. */
 export function go(path, params = {}) {
   const search = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== '' && v != null));
   const text = search.toString();
-  location.hash = path + (text ? `?${text}` : '');
+  const target = `#${path}${text ? `?${text}` : ''}`;
+  if (location.hash === target) window.dispatchEvent(new HashChangeEvent('hashchange'));
+  else location.hash = target;
 }

@@ -16,7 +16,7 @@ export async function deliveriesView(view, params) {
     field('Subscription', subscription), field('Status', status), h('button', { type: 'submit' }, 'Apply'));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    go('/deliveries', { subscription_id: subscription.value, status: status.value, t: Date.now() });
+    go('/deliveries', { subscription_id: subscription.value, status: status.value });
   });
   const messages = h('div', { class: 'messages' });
   const table = h('div', { class: 'table-wrap' });
@@ -25,7 +25,8 @@ export async function deliveriesView(view, params) {
   replayDead.addEventListener('click', () => act(async () => {
     const body = { subscription_id: filters.subscription_id, status: 'dead' };
     const answer = (await api('POST', '/v1/webhook_deliveries/bulk_replay', { body, idempotencyKey: newKey('bulk-replay') })).data;
-    fill(messages, okBox(`${answer.enqueued} dead deliveries queued again${answer.capped ? ' (the first 1,000; run it again for more)' : ''}.`));
+    const what = answer.enqueued === 1 ? 'dead delivery' : 'dead deliveries';
+    fill(messages, okBox(`${answer.enqueued} ${what} queued again${answer.capped ? ' (the first 1,000; run it again for more)' : ''}.`));
     await load();
   }));
   const refresh = h('button', { type: 'button', class: 'secondary', onclick: () => act(load) }, 'Refresh');

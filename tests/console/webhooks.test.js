@@ -77,7 +77,7 @@ test('a subscription is created, receives a signed delivery, replays it, and is 
   await page.getByRole('button', { name: 'Apply', exact: true }).click();
   await page.locator('table.deliveries tbody tr', { hasText: 'dead' }).first().waitFor();
   await page.getByRole('button', { name: 'Replay all dead deliveries' }).click();
-  await page.getByText('1 dead deliveries queued again.').waitFor();
+  await page.getByText('1 dead delivery queued again.').waitFor();
   const all = await receiver.waitFor(4);
   assert.equal(all[3].headers['x-kirim-event-id'], all[2].headers['x-kirim-event-id']);
 
