@@ -76,11 +76,11 @@ export async function contactView(view, account, id) {
 
 export async function newContactView(view, account) {
   const status = h('div', { class: 'messages' });
-  // One key for this form: a double submit or a retry creates one contact.
-  const key = newKey('contact');
   const form = contactForm(null, 'Create contact', async (values) => {
     const body = Object.fromEntries(Object.entries(values).filter(([, v]) => v !== null && v !== ''));
-    const created = (await api('POST', `/v1/${account}/contacts`, { body, idempotencyKey: key })).data;
+    // A key per submission: a corrected form is a new request (the API keeps a refused one's
+    // answer under its key), and the button is disabled until the answer comes.
+    const created = (await api('POST', `/v1/${account}/contacts`, { body, idempotencyKey: newKey('contact') })).data;
     go(`/a/${account}/contacts/${created.id}`);
   });
   fill(view, h('p', {}, h('a', { href: `#/a/${account}/contacts` }, '← All contacts')),
@@ -103,6 +103,7 @@ function contactForm(contact, action, submit) {
     field('Name', name), field('Email', email), field('Team', team),
     field('Metadata (JSON object)', metadata, 'Strings, numbers, booleans or null; remove a key to delete it.'),
     messages, h('button', { type: 'submit' }, action));
+  const button = el.querySelector('button[type=submit]');
   el.addEventListener('submit', (event) => {
     event.preventDefault();
     let meta;
@@ -116,7 +117,8 @@ function contactForm(contact, action, submit) {
     const values = { name: name.value.trim() || null, email: email.value.trim() || null, metadata: meta };
     if (!contact) values.phone_number = phone.value.trim();
     if (team.value) values.team_id = team.value;
-    act(messages, () => submit(values));
+    button.disabled = true;
+    act(messages, () => submit(values)).finally(() => { button.disabled = false; });
   });
   return { el };
 }

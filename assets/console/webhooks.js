@@ -23,17 +23,20 @@ export async function webhooksView(view, message) {
       h('div', { class: 'checks' }, HOSTED.map((e) => box(e, false)))));
   const create = h('form', { class: 'webhook-form' }, field('Endpoint URL', url), field('Description', description), events,
     h('button', { type: 'submit' }, 'Create subscription'));
-  const key = newKey('subscription');
+  const submit = create.querySelector('button[type=submit]');
   create.addEventListener('submit', async (event) => {
     event.preventDefault();
+    submit.disabled = true;
     const chosen = [...create.querySelectorAll('input[name=events]:checked')].map((i) => i.value);
     const body = { url: url.value.trim(), events: chosen };
     if (description.value.trim()) body.description = description.value.trim();
     try {
-      const made = (await api('POST', '/v1/webhook_subscriptions', { body, idempotencyKey: key })).data;
+      // A key per submission: a corrected form is a new request.
+      const made = (await api('POST', '/v1/webhook_subscriptions', { body, idempotencyKey: newKey('subscription') })).data;
       await webhooksView(view, [okBox(`Subscription ${made.id} created.`), secretBox('Signing secret', made.initial_secret)]);
     } catch (error) {
       fill(status, errorBox(error));
+      submit.disabled = false;
     }
   });
 

@@ -87,6 +87,12 @@ test('a contact is created, edited, labelled, unlabelled and deleted', async () 
   const page = await open(browser, { expectedStatuses: [400] });
   await signIn(page, org);
   await page.getByRole('link', { name: 'New contact' }).click();
+  // A refused form, corrected, is a new request (not a replay of the refusal).
+  await page.getByLabel('Phone number').fill('081300000001');
+  await page.getByRole('button', { name: 'Create contact' }).click();
+  const refused = page.getByRole('alert');
+  await refused.waitFor();
+  assert.match(await refused.textContent(), /phone_number.*Request id: req_/);
   await page.getByLabel('Phone number').fill('+6281300000001');
   await page.getByLabel('Name').fill('Dewi');
   await page.getByLabel('Email').fill('dewi@example.com');

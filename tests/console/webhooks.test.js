@@ -24,10 +24,16 @@ after(async () => {
 const row = (page, id) => page.locator(`li.subscription[data-id="${id}"]`);
 
 test('a subscription is created, receives a signed delivery, replays it, and is managed from the console', async () => {
-  const page = await open(browser);
+  const page = await open(browser, { expectedStatuses: [400] });
   await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseUrl });
   await signIn(page, org);
   await page.getByRole('link', { name: 'Webhooks' }).click();
+  // The API's refusal, with its request id; the corrected form is then a new request.
+  await page.getByLabel('Endpoint URL').fill('ftp://127.0.0.1/hook');
+  await page.getByRole('button', { name: 'Create subscription' }).click();
+  const refused = page.getByRole('alert');
+  await refused.waitFor();
+  assert.match(await refused.textContent(), /Request id: req_/);
   await page.getByLabel('Endpoint URL').fill(`${receiver.url}/hook`);
   await page.getByLabel('Description').fill('CRM sync');
   await page.getByRole('button', { name: 'Create subscription' }).click();
