@@ -51,6 +51,16 @@ pub enum ApiError {
     IdempotencyKeyReuse,
     #[error("Rate limit exceeded; retry after {retry_after} seconds.")]
     RateLimited { retry_after: u64 },
+    #[error("{0}")]
+    InvalidWebhookUrl(String),
+    #[error("The webhook subscription is not active.")]
+    SubscriptionNotActive,
+    #[error("The organisation already has the most webhook subscriptions allowed (20).")]
+    SubscriptionLimitReached,
+    #[error("The subscription already has the most active secrets allowed (5).")]
+    SecretLimitReached,
+    #[error("This is the subscription's only active secret; rotate before revoking it.")]
+    LastActiveSecret,
     #[error("An internal error occurred.")]
     Internal,
     #[error("The service is temporarily unavailable.")]
@@ -97,6 +107,11 @@ impl ApiError {
             PayloadTooLarge,
             IdempotencyKeyReuse,
             RateLimited { retry_after: 1 },
+            InvalidWebhookUrl("`url` must use https://.".into()),
+            SubscriptionNotActive,
+            SubscriptionLimitReached,
+            SecretLimitReached,
+            LastActiveSecret,
             Internal,
             Unavailable,
         ];
@@ -109,6 +124,8 @@ impl ApiError {
                 NotFound { .. } | RouteNotFound | MethodNotAllowed => {}
                 IdempotencyInProgress | DuplicatePhoneNumber | PayloadTooLarge => {}
                 IdempotencyKeyReuse | RateLimited { .. } | Internal | Unavailable => {}
+                InvalidWebhookUrl(_) | SubscriptionNotActive | SubscriptionLimitReached => {}
+                SecretLimitReached | LastActiveSecret => {}
             }
         }
         all
@@ -128,11 +145,17 @@ impl ApiError {
             | InvalidPhoneNumber { .. }
             | InvalidLimit
             | InvalidCursor
-            | InvalidIdempotencyKey => StatusCode::BAD_REQUEST,
+            | InvalidIdempotencyKey
+            | InvalidWebhookUrl(_) => StatusCode::BAD_REQUEST,
             MissingApiKey | InvalidApiKey | ExpiredApiKey => StatusCode::UNAUTHORIZED,
             NotFound { .. } | RouteNotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            IdempotencyInProgress | DuplicatePhoneNumber => StatusCode::CONFLICT,
+            IdempotencyInProgress
+            | DuplicatePhoneNumber
+            | SubscriptionNotActive
+            | SubscriptionLimitReached
+            | SecretLimitReached
+            | LastActiveSecret => StatusCode::CONFLICT,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             IdempotencyKeyReuse => StatusCode::UNPROCESSABLE_ENTITY,
             RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -153,6 +176,7 @@ impl ApiError {
             InvalidLimit => (INVALID, "invalid_limit"),
             InvalidCursor => (INVALID, "invalid_cursor"),
             InvalidIdempotencyKey => (INVALID, "invalid_idempotency_key"),
+            InvalidWebhookUrl(_) => (INVALID, "invalid_webhook_url"),
             MethodNotAllowed => (INVALID, "method_not_allowed"),
             PayloadTooLarge => (INVALID, "payload_too_large"),
             IdempotencyKeyReuse => (INVALID, "idempotency_key_reuse"),
@@ -163,6 +187,10 @@ impl ApiError {
             RouteNotFound => ("not_found", "route_not_found"),
             IdempotencyInProgress => ("conflict", "idempotency_in_progress"),
             DuplicatePhoneNumber => ("conflict", "duplicate_phone_number"),
+            SubscriptionNotActive => ("conflict", "subscription_not_active"),
+            SubscriptionLimitReached => ("conflict", "subscription_limit_reached"),
+            SecretLimitReached => ("conflict", "secret_limit_reached"),
+            LastActiveSecret => ("conflict", "last_active_secret"),
             RateLimited { .. } => ("rate_limit_error", "rate_limit_exceeded"),
             Internal => ("api_error", "internal_error"),
             Unavailable => ("api_error", "service_unavailable"),
@@ -178,6 +206,7 @@ impl ApiError {
             Self::NotFound { param, .. } => *param,
             Self::InvalidLimit => Some("limit"),
             Self::InvalidCursor => Some("cursor"),
+            Self::InvalidWebhookUrl(_) => Some("url"),
             _ => None,
         }
     }

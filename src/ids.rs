@@ -100,6 +100,14 @@ prefixed_id!(/// An API key's public id (`key_…`), never the secret.
     KeyId, "key");
 prefixed_id!(/// A request (`req_…`), echoed in `X-Request-Id` and every body.
     RequestId, "req");
+prefixed_id!(/// A webhook event (`evt_…`), the same on every delivery of it.
+    EventId, "evt");
+prefixed_id!(/// A webhook subscription (`wbs_…`).
+    SubscriptionId, "wbs");
+prefixed_id!(/// One delivery of an event to a subscription (`wbd_…`).
+    DeliveryId, "wbd");
+prefixed_id!(/// A webhook signing secret's public id (`sec_…`), never the secret.
+    SecretId, "sec");
 
 /// The demo account's Meta number id, also the example in the OpenAPI document.
 pub const DEMO_PHONE_NUMBER_ID: &str = "106540352242922";

@@ -24,6 +24,7 @@ pub mod serve;
 pub mod state;
 pub mod store;
 pub mod validate;
+pub mod webhooks;
 pub mod wire;
 
 /// Errors of start-up paths and admin commands, where the only thing to do is print them.

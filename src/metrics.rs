@@ -36,6 +36,19 @@ static LABELS_APPLIED: AtomicU64 = AtomicU64::new(0);
 static SKIPPED_CROSS_ORG: AtomicU64 = AtomicU64::new(0);
 static SKIPPED_TEAM_MISMATCH: AtomicU64 = AtomicU64::new(0);
 
+/// Webhook event type → events committed.
+static EVENTS_RECORDED: LazyLock<Mutex<BTreeMap<&'static str, u64>>> =
+    LazyLock::new(Mutex::default);
+
+/// `n` webhook events of one type were committed.
+pub fn webhook_events_recorded(event_type: &'static str, n: u64) {
+    *EVENTS_RECORDED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .entry(event_type)
+        .or_default() += n;
+}
+
 /// One finished request. `route` is the matched route template, so cardinality stays bounded.
 pub fn request(route: &str, method: &str, status: u16, seconds: f64) {
     let mut requests = REQUESTS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -161,6 +174,13 @@ pub fn render(pool: (u32, u32)) -> String {
         "Rate-limit decisions made locally because Redis did not answer.",
         &REDIS_FALLBACKS,
     );
+    out.push_str("# HELP kirim_webhook_events_recorded_total Webhook events recorded, by type.\n");
+    out.push_str("# TYPE kirim_webhook_events_recorded_total counter\n");
+    let recorded = EVENTS_RECORDED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for (event_type, n) in recorded.iter() {
+        let _ = writeln!(out, "kirim_webhook_events_recorded_total{{type=\"{event_type}\"}} {n}");
+    }
+    drop(recorded);
     out
 }
 

@@ -38,6 +38,8 @@ pub struct ServeArgs {
     /// On SIGTERM, seconds to let in-flight requests finish before exiting anyway.
     #[arg(long, env = "KIRIM_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
+    #[command(flatten)]
+    pub webhooks: crate::webhooks::settings::WebhookArgs,
     /// Log format.
     #[arg(long, env = "KIRIM_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -60,7 +62,8 @@ pub async fn serve(args: ServeArgs) -> BoxResult<()> {
     }
     let mut state = AppState::new(db.clone())
         .await?
-        .with_idempotency_wait(Duration::from_secs(args.idempotency_wait_secs));
+        .with_idempotency_wait(Duration::from_secs(args.idempotency_wait_secs))
+        .with_webhooks(args.webhooks.clone().into());
     if let Some(url) = &args.redis_url {
         state = state.with_redis(url)?;
     }

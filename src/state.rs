@@ -8,6 +8,7 @@ use crate::ratelimit::Limiter;
 use crate::ratelimit::local::LocalBuckets;
 use crate::ratelimit::redis::RedisBuckets;
 use crate::store::Db;
+use crate::webhooks::WebhookSettings;
 
 /// How long a duplicate idempotent request waits for the first: 30 s unless configured.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
@@ -22,6 +23,10 @@ pub struct AppState {
     /// The most any request may take before it is answered 503 (a database that stopped
     /// answering mid-query must not hang clients).
     pub request_timeout: Duration,
+    /// The operator's webhook options (receiver policy, retry schedule, timeout, retention).
+    pub webhooks: Arc<WebhookSettings>,
+    /// Signalled after a request commits new due deliveries, to wake this node's dispatcher.
+    pub webhook_wake: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -37,6 +42,8 @@ impl AppState {
             limiter: Arc::new(Limiter::Local(LocalBuckets::default())),
             idempotency_wait: DEFAULT_WAIT,
             request_timeout: DEFAULT_WAIT + Duration::from_secs(30),
+            webhooks: Arc::new(WebhookSettings::default()),
+            webhook_wake: Arc::new(tokio::sync::Notify::new()),
         })
     }
 
@@ -50,6 +57,11 @@ impl AppState {
     pub fn with_idempotency_wait(mut self, wait: Duration) -> Self {
         self.idempotency_wait = wait;
         self.request_timeout = wait + Duration::from_secs(30);
+        self
+    }
+
+    pub fn with_webhooks(mut self, settings: WebhookSettings) -> Self {
+        self.webhooks = Arc::new(settings);
         self
     }
 }

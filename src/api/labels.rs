@@ -1,10 +1,13 @@
 //! `/v1/labels`: team-scoped labels.
 
+use std::collections::HashMap;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::api::events::{self, LabelChanges};
 use crate::clock;
 use crate::enums::Color;
 use crate::error::{ApiError, OnConflict, Result};
@@ -15,11 +18,12 @@ use crate::http::path::Path;
 use crate::http::query::QueryParams;
 use crate::http::routes::Routes;
 use crate::http::tenant::Tenant;
-use crate::ids::{LabelId, TeamId};
+use crate::ids::{LabelId, PhoneNumberId, TeamId};
 use crate::state::AppState;
 use crate::store;
 use crate::store::labels::LabelRow;
 use crate::validate;
+use crate::webhooks::outbox;
 use crate::wire::{Data, List};
 
 pub fn routes() -> Routes {
@@ -123,7 +127,9 @@ async fn create(
         updated_at: now,
     };
     store::labels::insert(db.conn(), &tenant.org_id, &row).await.on_unique(duplicate_name())?;
-    Ok((StatusCode::CREATED, Data(row.into())))
+    let label = LabelOut::from(row);
+    outbox::record(db.conn(), &tenant.org_id, vec![events::label_created(&label)]).await?;
+    Ok((StatusCode::CREATED, Data(label)))
 }
 
 async fn fetch(tenant: Tenant, mut db: DbConn, Path(id): Path<String>) -> Result<Data<LabelOut>> {
@@ -141,9 +147,10 @@ async fn update(
     body: JsonObject,
 ) -> Result<Data<LabelOut>> {
     let id = parse_id(&id, "id")?;
-    let mut row = store::labels::get(db.conn(), &tenant.org_id, &id)
+    let before = store::labels::get(db.conn(), &tenant.org_id, &id)
         .await?
         .ok_or(ApiError::not_found_param("label", "id"))?;
+    let mut row = before.clone();
     if body.get("team_id").is_some() {
         return Err(ApiError::invalid_field("team_id", "A label's `team_id` cannot be changed."));
     }
@@ -157,13 +164,46 @@ async fn update(
         Patch::Null => return Err(ApiError::invalid_field("color", "`color` cannot be null.")),
         Patch::Value(color) => row.color = validate::color(color)?,
     }
+    // No change, no write and no event (a rename to the same name in another case is a change).
+    let changed: Vec<&'static str> =
+        [("color", before.color != row.color), ("name", before.name != row.name)]
+            .into_iter()
+            .filter_map(|(field, changed)| changed.then_some(field))
+            .collect();
+    if changed.is_empty() {
+        return Ok(Data(row.into()));
+    }
     row.updated_at = clock::now_ms();
     store::labels::update(db.conn(), &tenant.org_id, &row).await.on_unique(duplicate_name())?;
-    Ok(Data(row.into()))
+    let label = LabelOut::from(row);
+    outbox::record(db.conn(), &tenant.org_id, vec![events::label_updated(&label, &changed)])
+        .await?;
+    Ok(Data(label))
 }
 
+/// Deletes the label; each contact that carried it is stamped and gets a `contact.updated`
+/// (`labels` detached), and the label's last state goes out as `label.deleted`.
 async fn remove(tenant: Tenant, mut db: DbConn, Path(id): Path<String>) -> Result<Data<Value>> {
     let id = parse_id(&id, "id")?;
+    // Locked like every change to its links, so a bulk call on it finishes first.
+    let last = store::links::lock_label(db.conn(), &tenant.org_id, &id)
+        .await?
+        .ok_or(ApiError::not_found_param("label", "id"))?;
+    let unlinked = store::links::detach_all(db.conn(), &id).await?;
+    let now = clock::now_ms();
+    let touched = store::contacts::touch(db.conn(), &tenant.org_id, &unlinked, now).await?;
+    let mut recorded = Vec::with_capacity(touched.len() + 1);
+    if !touched.is_empty() {
+        // Contacts of every account of the organisation: their phone numbers, in one query.
+        let accounts = store::accounts::list(db.conn(), &tenant.org_id, false).await?;
+        let phone_numbers: HashMap<PhoneNumberId, String> =
+            accounts.into_iter().map(|a| (a.phone_number_id, a.phone_number)).collect();
+        let changes = LabelChanges::detached(&id);
+        recorded.extend(events::links_changed(touched, &phone_numbers, &changes));
+    }
+    recorded.push(events::label_deleted(&LabelOut::from(last)));
+    outbox::record(db.conn(), &tenant.org_id, recorded).await?;
+    // Last: if the row is gone after all, the 404 rolls back everything above with it.
     if !store::labels::delete(db.conn(), &tenant.org_id, &id).await? {
         return Err(ApiError::not_found_param("label", "id"));
     }

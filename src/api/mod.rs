@@ -2,9 +2,11 @@
 
 pub mod accounts;
 pub mod contacts;
+pub mod events;
 pub mod health;
 pub mod labels;
 pub mod me;
+pub mod webhooks;
 
 use crate::http::routes::Routes;
 
@@ -15,6 +17,7 @@ pub fn authenticated() -> Routes {
         .merge(accounts::routes())
         .merge(contacts::routes())
         .merge(labels::routes())
+        .merge(webhooks::routes())
 }
 
 /// Routes open to anyone.

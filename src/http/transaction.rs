@@ -26,6 +26,7 @@ use crate::ids::hex;
 use crate::state::AppState;
 use crate::store::Tx;
 use crate::store::idempotency::{self as records, StoredResponse};
+use crate::webhooks::outbox::{self, Recorded};
 use crate::wire::{self, REQUEST_ID_HEADER};
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -58,27 +59,40 @@ async fn run(state: &AppState, req: Request, next: Next) -> Flow<Response> {
     match (key, tenant) {
         (Some(key), Some(tenant)) => idempotent(state, tx, &tenant, &key, parts, bytes, next).await,
         _ => {
-            let (response, tx) = handle(tx, parts, bytes, next).await;
-            finish(tx, response).await
+            let (response, tx, recorded) = handle(tx, parts, bytes, next).await;
+            finish(state, tx, response, recorded).await
         }
     }
 }
 
-/// Runs the handler with `tx` available to it; returns the response and the transaction.
-async fn handle(tx: Tx, parts: Parts, bytes: Bytes, next: Next) -> (Response, Option<Tx>) {
+/// Runs the handler with `tx` available to it; returns the response, the transaction and the
+/// webhook events the handler recorded in it.
+async fn handle(
+    tx: Tx,
+    parts: Parts,
+    bytes: Bytes,
+    next: Next,
+) -> (Response, Option<Tx>, Recorded) {
     let slot = TxSlot::new(tx);
     let mut req = Request::from_parts(parts, Body::empty());
     req.extensions_mut().insert(ReadBody(bytes));
     req.extensions_mut().insert(slot.clone());
-    let response = next.run(req).await;
-    (response, slot.take())
+    let (response, recorded) = outbox::tracking(next.run(req)).await;
+    (response, slot.take(), recorded)
 }
 
-/// Commits on success, rolls back otherwise.
-async fn finish(tx: Option<Tx>, response: Response) -> Flow<Response> {
+/// Commits on success (then wakes the webhook dispatcher if events were recorded), rolls back
+/// otherwise.
+async fn finish(
+    state: &AppState,
+    tx: Option<Tx>,
+    response: Response,
+    recorded: Recorded,
+) -> Flow<Response> {
     let Some(tx) = tx else { return Ok(response) };
     if response.status().is_success() {
         tx.commit().await.map_err(|e| reply(e.into()))?;
+        outbox::committed(recorded, &state.webhook_wake);
     } else {
         rollback(tx).await;
     }
@@ -168,7 +182,7 @@ async fn idempotent(
         rollback(tx).await;
         return Err(reply(error.into()));
     }
-    let (response, tx) = handle(tx, parts, bytes, next).await;
+    let (response, tx, recorded) = handle(tx, parts, bytes, next).await;
     let Some(mut tx) = tx else { return Ok(response) };
     let status = response.status();
     if status.is_server_error() {
@@ -192,6 +206,9 @@ async fn idempotent(
     }
     .await;
     stored.map_err(|e| reply(e.into()))?;
+    if status.is_success() {
+        outbox::committed(recorded, &state.webhook_wake);
+    }
     Ok(with_replayed(Response::from_parts(head, Body::from(body)), false))
 }
 

@@ -36,7 +36,7 @@ pub fn all() -> Vec<Op> {
         Op {
             tag: "contacts",
             summary: "List contacts",
-            description: "Newest first. Filters combine; a cursor is bound to the filters it was \
+            description: "Newest first (oldest change first with `updated_since`). Filters combine; a cursor is bound to the filters it was \
                           issued with."
                 .into(),
             params: [
@@ -47,6 +47,14 @@ pub fn all() -> Vec<Op> {
                     "label_id",
                     "Only contacts carrying this label.",
                     schema_ref("LabelId"),
+                ),
+                query_param(
+                    "updated_since",
+                    "Only contacts changed at or after this time (label changes included), \
+                     oldest change first instead of newest first. Resume a sync from your \
+                     watermark minus the server's request deadline: a change becomes visible \
+                     when it commits, after its stamp.",
+                    json!({ "type": "string", "format": "date-time" }),
                 ),
             ]
             .into_iter()

@@ -9,6 +9,7 @@ mod contacts;
 mod docs;
 mod operations;
 mod schemas;
+mod webhooks;
 
 use std::sync::OnceLock;
 
@@ -64,18 +65,27 @@ pub fn document() -> Value {
             { "name": "contacts", "description": "Contacts of one WhatsApp account." },
             { "name": "labels", "description": "Team-scoped labels." },
             { "name": "accounts", "description": "The organisation's WhatsApp accounts." },
+            { "name": "webhooks", "description": "Signed event deliveries to your URLs." },
             { "name": "organization", "description": "The caller." },
             { "name": "health", "description": "Liveness of this node." },
             { "name": "meta", "description": "This document." },
         ],
         "paths": paths,
         "components": {
-            "schemas": schemas::schemas(),
+            "schemas": merged(schemas::schemas(), webhooks::schemas()),
             "headers": schemas::headers(),
             "parameters": schemas::parameters(),
             "securitySchemes": schemas::security_schemes(),
         },
     })
+}
+
+/// `a` with the entries of `b` added (both JSON objects).
+fn merged(mut a: Value, b: Value) -> Value {
+    if let (Some(a), Value::Object(b)) = (a.as_object_mut(), b) {
+        a.extend(b);
+    }
+    a
 }
 
 const DESCRIPTION: &str = "\

@@ -61,6 +61,7 @@ pub fn all() -> Vec<Op> {
     let mut ops = vec![health(), openapi(), me(), accounts()];
     ops.extend(super::contacts::all());
     ops.extend(labels());
+    ops.extend(super::webhooks::all());
     ops
 }
 

@@ -38,7 +38,7 @@ pub fn limit() -> Value {
     json!({ "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT })
 }
 
-fn timestamp() -> Value {
+pub(super) fn timestamp() -> Value {
     json!({ "type": "string", "format": "date-time", "example": "2026-05-23T10:00:00.000Z",
             "description": "RFC 3339, UTC, milliseconds." })
 }

@@ -35,6 +35,10 @@ pub struct ContactFilter<'a> {
     pub search: Option<&'a str>,
     pub label: Option<&'a LabelId>,
     pub after: Option<&'a ContactId>,
+    /// `updated_since` (§9): only contacts with `updated_at ≥` this, oldest change first.
+    pub updated_since: Option<i64>,
+    /// In that order, the `(updated_at, id)` the previous page ended on.
+    pub after_change: Option<(i64, &'a ContactId)>,
 }
 
 pub async fn insert(
@@ -148,7 +152,8 @@ pub async fn delete(
 /// One page, newest first: `limit` rows at most, one more to tell whether another page exists.
 ///
 /// With a label filter the walk is driven by the `(label_id, contact_id)` key of the link table,
-/// so a deep page costs the same as the first one.
+/// so a deep page costs the same as the first one. With `updated_since` the order is the oldest
+/// change first, a keyset walk over `(updated_at, id)` (index `contacts_account_updated`).
 pub async fn list(
     conn: Conn<'_>,
     org: &OrgId,
@@ -182,12 +187,62 @@ pub async fn list(
             q.push(" AND (c.name_lc LIKE ").push_bind(pattern.clone()).push(" ESCAPE '\\'");
             q.push(" OR c.email_lc LIKE ").push_bind(pattern).push(" ESCAPE '\\')");
         }
+        if let Some(since) = filter.updated_since {
+            q.push(" AND c.updated_at >= ").push_bind(since);
+            if let Some((updated_at, id)) = filter.after_change {
+                q.push(" AND (c.updated_at > ").push_bind(updated_at);
+                q.push(" OR (c.updated_at = ").push_bind(updated_at);
+                q.push(" AND c.id > ").push_bind(id).push("))");
+            }
+            q.push(" ORDER BY c.updated_at, c.id LIMIT ").push_bind(limit + 1);
+            return q.build_query_as().fetch_all(c).await;
+        }
         if let Some(after) = filter.after {
             q.push(format_args!(" AND {order_column} < ")).push_bind(after);
         }
         q.push(format_args!(" ORDER BY {order_column} DESC LIMIT ")).push_bind(limit + 1);
         q.build_query_as().fetch_all(c).await
     })
+}
+
+/// A contact stamped by [`touch`], with the account it belongs to.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TouchedContact {
+    #[sqlx(flatten)]
+    pub contact: ContactRow,
+    pub account_id: PhoneNumberId,
+}
+
+/// Stamps `updated_at = now` on the organisation's contacts among `ids` (their link set changed)
+/// and returns them as they now are: one statement whatever their number.
+pub async fn touch(
+    conn: Conn<'_>,
+    org: &OrgId,
+    ids: &[ContactId],
+    now: i64,
+) -> sqlx::Result<Vec<TouchedContact>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    match conn {
+        Conn::Sqlite(c) => {
+            const SQL: &str = "UPDATE contacts SET updated_at = $2 WHERE org_id = $1 \
+                AND id IN (SELECT value FROM json_each($3)) RETURNING id, team_id, phone_number, \
+                name, email, metadata, created_at, updated_at, account_id";
+            let json = serde_json::to_string(ids).unwrap_or_default();
+            sqlx::query_as(SQL).bind(org).bind(now).bind(json).fetch_all(c).await
+        }
+        Conn::Postgres(c) => {
+            // The rows are locked in id order first, the order every such writer uses, so two
+            // requests stamping overlapping contacts queue instead of deadlocking.
+            const SQL: &str = "UPDATE contacts SET updated_at = $2 WHERE id IN \
+                (SELECT id FROM contacts WHERE org_id = $1 AND id = ANY($3) ORDER BY id \
+                FOR NO KEY UPDATE) RETURNING id, team_id, phone_number, name, email, metadata, \
+                created_at, updated_at, account_id";
+            let ids: Vec<&str> = ids.iter().map(ContactId::as_str).collect();
+            sqlx::query_as(SQL).bind(org).bind(now).bind(ids).fetch_all(c).await
+        }
+    }
 }
 
 /// Inserts many contacts of one account in one statement (the demo's 1,000).

@@ -42,9 +42,10 @@ pub async fn lock_label(
     }
 }
 
-/// Applies `op` for `label` to the `distinct` ids, as three set-based statements whatever
-/// their number: find the account's contacts among them, then insert or delete the links of those
-/// in the label's team. The caller holds the label lock and the transaction.
+/// Applies `op` for `label` to the `distinct` ids, as set-based statements whatever their
+/// number: find the account's contacts among them, then insert or delete the links of those in
+/// the label's team. Returns the outcome and the contacts whose link actually changed (for
+/// their `updated_at` and their events). The caller holds the label lock and the transaction.
 pub async fn bulk(
     mut conn: Conn<'_>,
     org: &OrgId,
@@ -53,7 +54,7 @@ pub async fn bulk(
     distinct: &[ContactId],
     op: Operation,
     now: i64,
-) -> sqlx::Result<BulkOutcome> {
+) -> sqlx::Result<(BulkOutcome, Vec<ContactId>)> {
     let ids: Vec<&str> = distinct.iter().map(ContactId::as_str).collect();
     // The id list travels as one parameter: a JSON array for SQLite's json_each, a text[] for
     // PostgreSQL's ANY. That is the only difference between the two dialects here.
@@ -78,102 +79,109 @@ pub async fn bulk(
         skipped_team_mismatch: found - applied,
     };
     if applied == 0 {
-        return Ok(outcome);
+        return Ok((outcome, Vec::new()));
     }
 
-    // Inserts go in id order, the same order every writer uses.
-    match (conn, op) {
+    // Inserts go in id order, the same order every writer uses. RETURNING names only the rows
+    // written, so a link that already was as asked changes nothing downstream.
+    let changed: Vec<ContactId> = match (conn, op) {
         (Conn::Sqlite(c), Operation::Attach) => {
             const SQL: &str = "INSERT INTO contact_labels (label_id, contact_id, created_at) \
                 SELECT $1, id, $5 FROM contacts WHERE org_id = $2 AND account_id = $3 \
                 AND team_id = $4 AND id IN (SELECT value FROM json_each($6)) ORDER BY id \
-                ON CONFLICT DO NOTHING";
+                ON CONFLICT DO NOTHING RETURNING contact_id";
             let json = serde_json::to_string(&ids).unwrap_or_default();
-            sqlx::query(SQL)
+            sqlx::query_scalar(SQL)
                 .bind(&label.id)
                 .bind(org)
                 .bind(account)
                 .bind(&label.team_id)
                 .bind(now)
                 .bind(json)
-                .execute(c)
-                .await?;
+                .fetch_all(c)
+                .await?
         }
         (Conn::Sqlite(c), Operation::Detach) => {
             const SQL: &str = "DELETE FROM contact_labels WHERE label_id = $1 AND contact_id IN \
                 (SELECT id FROM contacts WHERE org_id = $2 AND account_id = $3 AND team_id = $4 \
-                AND id IN (SELECT value FROM json_each($5)))";
+                AND id IN (SELECT value FROM json_each($5))) RETURNING contact_id";
             let json = serde_json::to_string(&ids).unwrap_or_default();
-            sqlx::query(SQL)
+            sqlx::query_scalar(SQL)
                 .bind(&label.id)
                 .bind(org)
                 .bind(account)
                 .bind(&label.team_id)
                 .bind(json)
-                .execute(c)
-                .await?;
+                .fetch_all(c)
+                .await?
         }
         (Conn::Postgres(c), Operation::Attach) => {
             const SQL: &str = "INSERT INTO contact_labels (label_id, contact_id, created_at) \
                 SELECT $1, id, $5 FROM contacts WHERE org_id = $2 AND account_id = $3 \
                 AND team_id = $4 AND id = ANY($6) ORDER BY id \
-                ON CONFLICT DO NOTHING";
-            sqlx::query(SQL)
+                ON CONFLICT DO NOTHING RETURNING contact_id";
+            sqlx::query_scalar(SQL)
                 .bind(&label.id)
                 .bind(org)
                 .bind(account)
                 .bind(&label.team_id)
                 .bind(now)
                 .bind(&ids)
-                .execute(c)
-                .await?;
+                .fetch_all(c)
+                .await?
         }
         (Conn::Postgres(c), Operation::Detach) => {
             const SQL: &str = "DELETE FROM contact_labels WHERE label_id = $1 AND contact_id IN \
                 (SELECT id FROM contacts WHERE org_id = $2 AND account_id = $3 AND team_id = $4 \
-                AND id = ANY($5))";
-            sqlx::query(SQL)
+                AND id = ANY($5)) RETURNING contact_id";
+            sqlx::query_scalar(SQL)
                 .bind(&label.id)
                 .bind(org)
                 .bind(account)
                 .bind(&label.team_id)
                 .bind(&ids)
-                .execute(c)
-                .await?;
+                .fetch_all(c)
+                .await?
         }
-    }
-    Ok(outcome)
+    };
+    Ok((outcome, changed))
 }
 
-/// Links one contact to a label; linking twice is a no-op.
+/// Links one contact to a label; linking twice is a no-op. True if the link is new.
 pub async fn attach(
     conn: Conn<'_>,
     label: &LabelId,
     contact: &ContactId,
     now: i64,
-) -> sqlx::Result<()> {
+) -> sqlx::Result<bool> {
     const SQL: &str = "INSERT INTO contact_labels (label_id, contact_id, created_at) \
         VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
-    on_conn!(conn, |c| sqlx::query(SQL)
+    let n = on_conn!(conn, |c| sqlx::query(SQL)
         .bind(label)
         .bind(contact)
         .bind(now)
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
-    Ok(())
+    Ok(n == 1)
 }
 
-/// Unlinks one contact from a label; unlinking an absent link is a no-op.
-pub async fn detach(conn: Conn<'_>, label: &LabelId, contact: &ContactId) -> sqlx::Result<()> {
+/// Unlinks one contact from a label; unlinking an absent link is a no-op. True if there was one.
+pub async fn detach(conn: Conn<'_>, label: &LabelId, contact: &ContactId) -> sqlx::Result<bool> {
     const SQL: &str = "DELETE FROM contact_labels WHERE label_id = $1 AND contact_id = $2";
-    on_conn!(conn, |c| sqlx::query(SQL)
+    let n = on_conn!(conn, |c| sqlx::query(SQL)
         .bind(label)
         .bind(contact)
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
-    Ok(())
+    Ok(n == 1)
+}
+
+/// Unlinks a label from every contact (before the label is deleted); returns those contacts.
+pub async fn detach_all(conn: Conn<'_>, label: &LabelId) -> sqlx::Result<Vec<ContactId>> {
+    const SQL: &str = "DELETE FROM contact_labels WHERE label_id = $1 RETURNING contact_id";
+    on_conn!(conn, |c| sqlx::query_scalar(SQL).bind(label).fetch_all(c).await)
 }
 
 /// The labels on a contact, newest label first (a contact carries few; no paging needed).

@@ -13,6 +13,7 @@ pub mod labels;
 pub mod links;
 pub mod orgs;
 pub mod secrets;
+pub mod webhooks;
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -173,11 +173,14 @@ async fn console_calls_spend_the_organisations_rate_limit() {
     let app = TestApp::spawn().await;
     let org = app.org_with_tier(kirim::enums::Tier::Free).await;
     let cookie = session(&app, &org).await;
-    // Sign-in asked `/v1/me` once; the console's reads and the key's own share one bucket.
-    let through = send(console(&app, reqwest::Method::GET, &cookie, "/v1/labels")).await;
-    assert_eq!(through.header("x-ratelimit-remaining"), Some("598"));
-    let direct = app.get(&org.key, "/v1/labels").await;
-    assert_eq!(direct.header("x-ratelimit-remaining"), Some("597"));
+    // One write bucket (60 a minute, a token a second) for the console and the key alike.
+    let through = send(
+        console(&app, reqwest::Method::POST, &cookie, "/v1/labels").json(&json!({ "name": "A" })),
+    )
+    .await;
+    assert_eq!(through.header("x-ratelimit-remaining"), Some("59"));
+    let direct = app.post(&org.key, "/v1/labels", &json!({ "name": "B" })).await;
+    assert_eq!(direct.header("x-ratelimit-remaining"), Some("58"));
 
     let mut writes = tokio::task::JoinSet::new();
     for i in 0..65 {

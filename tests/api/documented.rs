@@ -69,6 +69,16 @@ impl Documented {
                 "contact_ids": [ids.contact, "ctc_01HZZZZZZZZZZZZZZZZZZZZZZZ"],
                 "label_id": ids.label, "operation": "attach",
             }),
+            "WebhookSubscriptionIn" => json!({
+                "url": "https://93.184.216.34/hooks/kirim",
+                "events": ["contact.created", "label.deleted"], "description": "CRM",
+            }),
+            "WebhookSubscriptionPatch" => json!({ "description": "CRM sync", "status": "paused" }),
+            "WebhookSecretRotationIn" => json!({ "expires_in_hours": 1 }),
+            "WebhookBulkReplayIn" => json!({
+                "subscription_id": "wbs_01HZZZZZZZZZZZZZZZZZZZZZZZ", "status": "dead",
+                "event_type": "contact.updated", "created_after": "2026-01-01T00:00:00Z",
+            }),
             other => panic!(
                 "no valid body known for the schema `{other}` of {} {}: add one to \
                  tests/api/documented.rs so the tenancy and hostile-input tests cover it",

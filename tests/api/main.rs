@@ -28,3 +28,4 @@ mod pool;
 mod ratelimit;
 mod smoke;
 mod tenancy;
+mod webhooks;

@@ -67,7 +67,15 @@ async fn openapi_document_lists_every_operation_with_its_id() {
             ids += 1;
         }
     }
-    assert_eq!(ids, 18, "every operation of the contract");
+    assert_eq!(ids, 29, "every operation of the contract, webhooks (§8) included");
+    let create = &document["paths"]["/v1/webhook_subscriptions"]["post"];
+    assert_eq!(create["operationId"], "v1.webhook_subscription.create");
+    let examples = &create["responses"]["400"]["content"]["application/json"]["examples"];
+    assert!(examples["invalid_webhook_url"].is_object());
+    let conflicts = &create["responses"]["409"]["content"]["application/json"]["examples"];
+    assert!(conflicts["subscription_limit_reached"].is_object());
+    let list = &document["paths"]["/v1/{phone_number_id}/contacts"]["get"]["parameters"];
+    assert!(list.as_array().unwrap().iter().any(|p| p["name"] == "updated_since"));
     assert_eq!(document["components"]["securitySchemes"]["bearerAuth"]["scheme"], "bearer");
 }
 

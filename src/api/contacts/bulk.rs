@@ -1,10 +1,11 @@
 //! `POST /v1/{phone_number_id}/contacts/bulk_label` (contract §5): attach or detach one label on
 //! up to 1,000 contacts, all or nothing, in the request's transaction.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
+use crate::api::events::{self, LabelChanges};
 use crate::api::{accounts, labels};
 use crate::clock;
 use crate::error::{ApiError, Result};
@@ -15,6 +16,7 @@ use crate::http::tenant::Tenant;
 use crate::ids::ContactId;
 use crate::store;
 use crate::store::links::{BulkOutcome, Operation};
+use crate::webhooks::outbox;
 use crate::wire::Data;
 
 pub const MAX_IDS: usize = 1000;
@@ -47,16 +49,28 @@ pub async fn bulk_label(
         .ok_or(ApiError::not_found_param("label", "label_id"))?;
 
     // 3. Partition and apply.
-    let outcome = store::links::bulk(
+    let now = clock::now_ms();
+    let (outcome, changed) = store::links::bulk(
         db.conn(),
         &tenant.org_id,
         &account.phone_number_id,
         &label,
         &ids,
         operation,
-        clock::now_ms(),
+        now,
     )
     .await?;
+
+    // 4. Stamp the contacts whose link changed and record one `contact.updated` each.
+    let touched = store::contacts::touch(db.conn(), &tenant.org_id, &changed, now).await?;
+    let changes = match operation {
+        Operation::Attach => LabelChanges::attached(&label.id),
+        Operation::Detach => LabelChanges::detached(&label.id),
+    };
+    let phone_numbers =
+        HashMap::from([(account.phone_number_id.clone(), account.phone_number.clone())]);
+    let events = events::links_changed(touched, &phone_numbers, &changes);
+    outbox::record(db.conn(), &tenant.org_id, events).await?;
     crate::metrics::bulk_label(
         outcome.applied,
         outcome.skipped_cross_org,

@@ -2,8 +2,9 @@
 
 use serde_json::{Value, json};
 
-use super::{find, parse_id};
+use super::{ContactOut, find, parse_id};
 use crate::api::accounts;
+use crate::api::events::{self, LabelChanges};
 use crate::api::labels::{self, LabelOut};
 use crate::clock;
 use crate::error::{ApiError, Result};
@@ -11,7 +12,10 @@ use crate::http::body::JsonObject;
 use crate::http::db::DbConn;
 use crate::http::path::Path;
 use crate::http::tenant::Tenant;
-use crate::store;
+use crate::ids::{ContactId, OrgId};
+use crate::store::accounts::AccountRow;
+use crate::store::{self, Conn};
+use crate::webhooks::outbox;
 use crate::wire::{Data, List};
 
 /// Every label on the contact, newest first, on one page (a contact carries a handful).
@@ -47,7 +51,10 @@ pub async fn attach(
             "The label belongs to another team than the contact.",
         ));
     }
-    store::links::attach(db.conn(), &label_id, &contact_id, clock::now_ms()).await?;
+    if store::links::attach(db.conn(), &label_id, &contact_id, clock::now_ms()).await? {
+        let changes = LabelChanges::attached(&label_id);
+        link_changed(db.conn(), &tenant.org_id, &account, &contact_id, &changes).await?;
+    }
     Ok(Data(json!({ "contact_id": contact_id, "label_id": label_id, "attached": true })))
 }
 
@@ -64,6 +71,30 @@ pub async fn detach(
         .await?
         .ok_or(ApiError::not_found_param("label", "label_id"))?;
     find(db.conn(), &tenant, &account, &contact_id).await?;
-    store::links::detach(db.conn(), &label_id, &contact_id).await?;
+    if store::links::detach(db.conn(), &label_id, &contact_id).await? {
+        let changes = LabelChanges::detached(&label_id);
+        link_changed(db.conn(), &tenant.org_id, &account, &contact_id, &changes).await?;
+    }
     Ok(Data(json!({ "contact_id": contact_id, "label_id": label_id, "attached": false })))
+}
+
+/// A contact's link set changed: stamp its `updated_at` and record `contact.updated`.
+async fn link_changed(
+    mut conn: Conn<'_>,
+    org: &OrgId,
+    account: &AccountRow,
+    contact: &ContactId,
+    changes: &LabelChanges,
+) -> Result<()> {
+    let ids = [contact.clone()];
+    let touched = store::contacts::touch(conn.reborrow(), org, &ids, clock::now_ms()).await?;
+    let events: Vec<_> = touched
+        .into_iter()
+        .map(|t| {
+            let contact = ContactOut::new(t.contact, account);
+            events::contact_updated(&contact, &["labels"], Some(changes))
+        })
+        .collect();
+    outbox::record(conn, org, events).await?;
+    Ok(())
 }

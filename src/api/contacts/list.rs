@@ -1,5 +1,5 @@
 //! `GET /v1/{phone_number_id}/contacts`: newest first, filtered by `phone`, `search` or
-//! `label_id`, paged by keyset.
+//! `label_id`, paged by keyset; with `updated_since` (§9), the changes since then, oldest first.
 
 use axum::extract::State;
 
@@ -45,7 +45,9 @@ pub async fn list(
         }
     };
 
-    let scope = format!(
+    let updated_since = query.get("updated_since").map(parse_updated_since).transpose()?;
+
+    let mut scope = format!(
         "contacts|{}|{}|phone={}|search={}|label={}",
         tenant.org_id,
         account.phone_number_id,
@@ -53,13 +55,27 @@ pub async fn list(
         search.as_deref().unwrap_or(""),
         label.as_ref().map_or("", |l| l.as_str()),
     );
+    if let Some(since) = updated_since {
+        scope.push_str(&format!("|updated_since={since}"));
+    }
     let page = PageRequest::parse(&query, &state.cursors, scope)?;
-    let after = page.after(ContactId::parse)?;
+    // In `updated_since` order a cursor holds `<updated_at>:<id>` (signed like any other).
+    let (after, after_change) = if updated_since.is_some() {
+        let change = page.after(|raw| {
+            let (at, id) = raw.split_once(':')?;
+            Some((at.parse::<i64>().ok()?, ContactId::parse(id)?))
+        })?;
+        (None, change)
+    } else {
+        (page.after(ContactId::parse)?, None)
+    };
     let filter = ContactFilter {
         phone,
         search: search.as_deref(),
         label: label.as_ref(),
         after: after.as_ref(),
+        updated_since,
+        after_change: after_change.as_ref().map(|(at, id)| (*at, id)),
     };
     let mut rows = store::contacts::list(
         db.conn(),
@@ -69,8 +85,26 @@ pub async fn list(
         page.limit,
     )
     .await?;
-    let next_cursor = page.finish(&mut rows, &state.cursors, |c| c.id.as_str());
+    let next_cursor = if updated_since.is_some() {
+        let mut keys: Vec<String> =
+            rows.iter().map(|c| format!("{}:{}", c.updated_at, c.id)).collect();
+        let cursor = page.finish(&mut keys, &state.cursors, |k| k);
+        rows.truncate(keys.len());
+        cursor
+    } else {
+        page.finish(&mut rows, &state.cursors, |c| c.id.as_str())
+    };
     Ok(List { data: rows.into_iter().map(|c| ContactOut::new(c, &account)).collect(), next_cursor })
+}
+
+/// An RFC 3339 timestamp, as epoch milliseconds.
+fn parse_updated_since(raw: &str) -> Result<i64> {
+    crate::clock::parse_rfc3339(raw).ok_or_else(|| {
+        ApiError::invalid_field(
+            "updated_since",
+            "`updated_since` must be an RFC 3339 timestamp (2026-05-23T10:00:00.000Z).",
+        )
+    })
 }
 
 /// 1 to 200 characters, compared case-insensitively.

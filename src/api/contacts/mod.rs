@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::api::accounts;
+use crate::api::{accounts, events};
 use crate::clock;
 use crate::error::{ApiError, OnConflict, Result};
 use crate::http::body::{JsonObject, Patch};
@@ -28,6 +28,7 @@ use crate::store::accounts::AccountRow;
 use crate::store::contacts::{ContactFields, ContactRow};
 use crate::store::{self, Conn};
 use crate::validate;
+use crate::webhooks::outbox;
 use crate::wire::Data;
 
 pub fn routes() -> Routes {
@@ -159,7 +160,9 @@ async fn create(
         .await
         .on_unique(ApiError::DuplicatePhoneNumber)?;
     let row = find(db.conn(), &tenant, &account, &id).await?;
-    Ok((StatusCode::CREATED, Data(ContactOut::new(row, &account))))
+    let contact = ContactOut::new(row, &account);
+    outbox::record(db.conn(), &tenant.org_id, vec![events::contact_created(&contact)]).await?;
+    Ok((StatusCode::CREATED, Data(contact)))
 }
 
 async fn fetch(
@@ -202,11 +205,11 @@ async fn update(
     }
 
     let mut fields = ContactFields {
-        team_id: current.team_id,
-        phone_number: current.phone_number,
-        name: current.name,
-        email: current.email,
-        metadata: current.metadata,
+        team_id: current.team_id.clone(),
+        phone_number: current.phone_number.clone(),
+        name: current.name.clone(),
+        email: current.email.clone(),
+        metadata: current.metadata.clone(),
     };
     match body.patch_str("name")? {
         Patch::Absent => {}
@@ -241,6 +244,11 @@ async fn update(
         Patch::Value(raw) => fields.team_id = team_of_org(db.conn(), &tenant, raw).await?,
     }
 
+    // No change, no write: `updated_at` stays and no event is recorded.
+    let changed = changed_fields(&current, &fields);
+    if changed.is_empty() {
+        return Ok(Data(ContactOut::new(current, &account)));
+    }
     store::contacts::update(
         db.conn(),
         &tenant.org_id,
@@ -251,7 +259,24 @@ async fn update(
     )
     .await?;
     let row = find(db.conn(), &tenant, &account, &id).await?;
-    Ok(Data(ContactOut::new(row, &account)))
+    let contact = ContactOut::new(row, &account);
+    let event = events::contact_updated(&contact, &changed, None);
+    outbox::record(db.conn(), &tenant.org_id, vec![event]).await?;
+    Ok(Data(contact))
+}
+
+/// The fields a PATCH changed, sorted by name (metadata compared as JSON, not as text).
+fn changed_fields(before: &ContactRow, after: &ContactFields) -> Vec<&'static str> {
+    let json = |text: &str| serde_json::from_str::<Value>(text).unwrap_or(Value::Null);
+    [
+        ("email", before.email != after.email),
+        ("metadata", json(&before.metadata) != json(&after.metadata)),
+        ("name", before.name != after.name),
+        ("team_id", before.team_id != after.team_id),
+    ]
+    .into_iter()
+    .filter_map(|(field, changed)| changed.then_some(field))
+    .collect()
 }
 
 async fn remove(
@@ -261,8 +286,11 @@ async fn remove(
 ) -> Result<Data<Value>> {
     let account = accounts::resolve(db.conn(), &tenant, &phone_number_id).await?;
     let id = parse_id(&id)?;
+    // Read first: `contact.deleted` carries the contact's last state.
+    let last = ContactOut::new(find(db.conn(), &tenant, &account, &id).await?, &account);
     if !store::contacts::delete(db.conn(), &tenant.org_id, &account.phone_number_id, &id).await? {
         return Err(ApiError::not_found_param("contact", "id"));
     }
+    outbox::record(db.conn(), &tenant.org_id, vec![events::contact_deleted(&last)]).await?;
     Ok(Data(json!({ "id": id, "object": "contact", "deleted": true })))
 }

@@ -1,0 +1,179 @@
+//! The transactional outbox (contract §8.5): an event and one delivery per subscription that
+//! wants it are written in the transaction of the change they report, so a rolled-back change
+//! has no event and a committed one has its deliveries waiting.
+//!
+//! Handlers call [`record`] with the request's connection. The request's transaction layer runs
+//! the handler under [`tracking`] and, after a successful commit only, hands what was recorded to
+//! [`committed`], which counts it and wakes this node's dispatcher. On PostgreSQL [`record`] also
+//! queues a `NOTIFY kirim_webhooks`, which the database delivers to every node's listener only
+//! when the transaction commits.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use tokio::sync::Notify;
+
+use crate::clock;
+use crate::ids::{DeliveryId, EventId, OrgId, SubscriptionId};
+use crate::store::Conn;
+use crate::store::webhooks::deliveries::{self, NewDelivery};
+use crate::store::webhooks::events::{self, NewEventRow};
+use crate::store::webhooks::subscriptions;
+
+/// The channel dispatchers `LISTEN` on.
+pub const CHANNEL: &str = "kirim_webhooks";
+
+/// An event to record: its type and its `data`, already serialised (so `data.contact` keeps the
+/// field order of `GET`).
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub event_type: &'static str,
+    pub data: String,
+}
+
+impl NewEvent {
+    pub fn new(event_type: &'static str, data: &impl Serialize) -> Self {
+        let data = serde_json::to_string(data).expect("event data serialises");
+        Self { event_type, data }
+    }
+}
+
+/// What a request recorded, handed to [`committed`] once its transaction commits.
+#[derive(Debug, Default)]
+pub struct Recorded {
+    events: BTreeMap<&'static str, u64>,
+    wake: bool,
+}
+
+tokio::task_local! {
+    static RECORDED: RefCell<Recorded>;
+}
+
+/// Runs `fut` (a request's handler), returning its output and what it recorded.
+pub async fn tracking<F: Future>(fut: F) -> (F::Output, Recorded) {
+    RECORDED
+        .scope(RefCell::new(Recorded::default()), async {
+            let output = fut.await;
+            (output, RECORDED.with(RefCell::take))
+        })
+        .await
+}
+
+/// After a commit: counts the events and wakes this node's dispatcher if anything became due.
+pub fn committed(recorded: Recorded, wake: &Notify) {
+    for (event_type, n) in recorded.events {
+        crate::metrics::webhook_events_recorded(event_type, n);
+    }
+    if recorded.wake {
+        wake.notify_one();
+    }
+}
+
+/// Marks the current request as having made deliveries due (a resume, a replay), so its commit
+/// wakes the dispatcher. Outside [`tracking`] it does nothing.
+pub fn wake_after_commit() {
+    let _ = RECORDED.try_with(|r| r.borrow_mut().wake = true);
+}
+
+/// Also queues the cross-node wake-up for PostgreSQL (sent only if the transaction commits).
+pub async fn notify_nodes(conn: Conn<'_>) -> sqlx::Result<()> {
+    wake_after_commit();
+    if let Conn::Postgres(c) = conn {
+        sqlx::query("SELECT pg_notify($1, '')").bind(CHANNEL).execute(c).await?;
+    }
+    Ok(())
+}
+
+/// Records `events` of `org` in the caller's transaction: each envelope rendered once, and one
+/// delivery per subscription that is active (due now) or paused (held) and lists the type.
+/// Events no such subscription wants are dropped. A few statements whatever the number of
+/// events: one read of the organisation's subscriptions, one insert of the events, one of the
+/// deliveries.
+pub async fn record(mut conn: Conn<'_>, org: &OrgId, events: Vec<NewEvent>) -> sqlx::Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let now = clock::now_ms();
+    let created_at = clock::rfc3339(now);
+    let subscriptions = subscriptions::receiving(conn.reborrow(), org).await?;
+    let wanted: Vec<(SubscriptionId, bool, Vec<String>)> = subscriptions
+        .into_iter()
+        .map(|s| {
+            let types = s.event_types();
+            (s.id, s.status == "active", types)
+        })
+        .collect();
+
+    let mut rows = Vec::with_capacity(events.len());
+    let mut deliveries = Vec::new();
+    let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
+    for event in events {
+        let id = EventId::generate();
+        let before = deliveries.len();
+        for (subscription, active, types) in &wanted {
+            if types.iter().any(|t| t == event.event_type) {
+                deliveries.push(NewDelivery {
+                    id: DeliveryId::generate(),
+                    subscription_id: subscription.clone(),
+                    event_id: id.clone(),
+                    event_type: event.event_type.to_owned(),
+                    next_attempt_at: active.then_some(now),
+                    replayed_from: None,
+                });
+            }
+        }
+        // An event nobody subscribed to would never be sent, nor listed: it is not stored.
+        if deliveries.len() == before {
+            continue;
+        }
+        *counts.entry(event.event_type).or_default() += 1;
+        rows.push(NewEventRow {
+            payload: envelope(&id, event.event_type, &created_at, &event.data),
+            id,
+            event_type: event.event_type,
+        });
+    }
+
+    if rows.is_empty() {
+        return Ok(());
+    }
+    events::insert_many(conn.reborrow(), org, &rows, now).await?;
+    deliveries::insert_many(conn.reborrow(), org, &deliveries, now).await?;
+    if deliveries.iter().any(|d| d.next_attempt_at.is_some()) {
+        notify_nodes(conn).await?;
+    }
+    let _ = RECORDED.try_with(|r| {
+        let mut r = r.borrow_mut();
+        for (event_type, n) in counts {
+            *r.events.entry(event_type).or_default() += n;
+        }
+    });
+    Ok(())
+}
+
+/// `{"id","type","created_at","livemode":true,"data"}`, in that order.
+fn envelope(id: &EventId, event_type: &str, created_at: &str, data: &str) -> String {
+    let quoted = |s: &str| serde_json::to_string(s).expect("a string serialises");
+    format!(
+        "{{\"id\":{},\"type\":{},\"created_at\":{},\"livemode\":true,\"data\":{data}}}",
+        quoted(id.as_str()),
+        quoted(event_type),
+        quoted(created_at),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_envelope_is_json_in_the_documented_order() {
+        let id = EventId::generate();
+        let text = envelope(&id, "contact.created", "2026-05-23T10:00:00.000Z", r#"{"b":1,"a":2}"#);
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(value["id"], id.as_str());
+        assert_eq!(value["livemode"], true);
+        assert!(text.starts_with("{\"id\":") && text.ends_with(r#""data":{"b":1,"a":2}}"#));
+    }
+}
