@@ -3,19 +3,30 @@
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use time::macros::format_description;
 
 pub fn now_ms() -> i64 {
     (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 pub fn rfc3339(ms: i64) -> String {
-    let format =
-        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(format).ok())
-        .unwrap_or_default()
+    // Written out by hand: every contact on a page carries two timestamps, and `time`'s
+    // format-description interpreter costs several times this.
+    let Ok(t) = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000) else {
+        return String::new();
+    };
+    if !(0..=9999).contains(&t.year()) {
+        return String::new();
+    }
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
 }
 
 /// Parses any RFC 3339 timestamp (any offset) into epoch milliseconds.
@@ -32,6 +43,9 @@ mod tests {
     fn formats_with_milliseconds_in_utc() {
         assert_eq!(rfc3339(1_779_530_400_000), "2026-05-23T10:00:00.000Z");
         assert_eq!(rfc3339(1_779_530_400_007), "2026-05-23T10:00:00.007Z");
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(rfc3339(253_402_300_799_999), "9999-12-31T23:59:59.999Z");
         assert_eq!(parse_rfc3339("2026-05-23T12:00:00.007+02:00"), Some(1_779_530_400_007));
         assert_eq!(parse_rfc3339("yesterday"), None);
     }

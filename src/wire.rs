@@ -7,7 +7,6 @@
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde_json::json;
 
 use crate::ids::RequestId;
 
@@ -39,10 +38,26 @@ pub fn json_body(value: &impl Serialize) -> Response {
 /// `{"data": …, "request_id": "req_…"}`.
 pub struct Data<T>(pub T);
 
+// The envelopes serialise straight from the handler's types: going through `json!` would first
+// copy every field into a `serde_json::Value` tree and then serialise that.
+#[derive(Serialize)]
+struct DataEnvelope<'a, T> {
+    data: &'a T,
+    request_id: String,
+}
+
 impl<T: Serialize> IntoResponse for Data<T> {
     fn into_response(self) -> Response {
-        json_body(&json!({ "data": self.0, "request_id": current_request_id() }))
+        json_body(&DataEnvelope { data: &self.0, request_id: current_request_id() })
     }
+}
+
+#[derive(Serialize)]
+struct ListEnvelope<'a, T> {
+    data: &'a [T],
+    has_more: bool,
+    next_cursor: Option<&'a str>,
+    request_id: String,
 }
 
 /// `{"data": [...], "has_more", "next_cursor", "request_id"}`.
@@ -53,11 +68,11 @@ pub struct List<T> {
 
 impl<T: Serialize> IntoResponse for List<T> {
     fn into_response(self) -> Response {
-        json_body(&json!({
-            "data": self.data,
-            "has_more": self.next_cursor.is_some(),
-            "next_cursor": self.next_cursor,
-            "request_id": current_request_id(),
-        }))
+        json_body(&ListEnvelope {
+            data: &self.data,
+            has_more: self.next_cursor.is_some(),
+            next_cursor: self.next_cursor.as_deref(),
+            request_id: current_request_id(),
+        })
     }
 }

@@ -1,5 +1,6 @@
-//! The bulk-label phases: one label per worker, calls over HTTP, and the same statements issued
-//! straight to the database (the floor the server is measured against).
+//! Bulk label from the benchmark's own side: labels, sequential calls at rest (the flat-cost
+//! check), seeding a label on many contacts, and the same-pool replay of the handler's statements
+//! (`--same-pool`; not a floor). The loaded API phase is wrk's (`bench/wrk/kirim.lua`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,27 +50,6 @@ pub(crate) fn window(seeded: &seed::Seeded, worker: usize, i: u64) -> (&[String]
     (&seeded.contacts[start..start + IDS_PER_CALL], op)
 }
 
-pub(crate) async fn bulk_http(
-    http: &reqwest::Client,
-    server: &Server,
-    seeded: &Arc<seed::Seeded>,
-    labels: &Arc<Vec<String>>,
-    concurrency: usize,
-    duration: Duration,
-) -> Stats {
-    let (http, url, seeded, labels) = (
-        http.clone(),
-        server.url(&format!("/v1/{PHONE_NUMBER_ID}/contacts/bulk_label")),
-        seeded.clone(),
-        labels.clone(),
-    );
-    load::run(concurrency, duration, move |worker, i| {
-        let request = bulk_call(&http, &url, &seeded, &labels[worker], worker, i);
-        async move { applied(request.send().await).await }
-    })
-    .await
-}
-
 /// The HTTP bulk-label call `i` of `worker` (see [`window`]).
 pub(crate) fn bulk_call(
     http: &reqwest::Client,
@@ -95,9 +75,10 @@ pub(crate) async fn applied(response: reqwest::Result<reqwest::Response>) -> Res
     Ok(body["data"]["applied"].as_u64().unwrap_or(0))
 }
 
-/// The same transaction the handler runs — account lookup, label lock, partition, write,
-/// commit — issued directly on the pool.
-pub(crate) async fn bulk_floor(
+/// The same-pool replay (not a floor): the handler's own transaction — account lookup, label
+/// lock, partition, write, commit — issued by this process on a pool of its own. It shares the
+/// server's statements and plans, so it cannot show what they cost; it shows what HTTP adds.
+pub(crate) async fn same_pool(
     db: &Db,
     seeded: &Arc<seed::Seeded>,
     labels: &Arc<Vec<String>>,
@@ -133,7 +114,8 @@ pub(crate) async fn floor_call(
     )
     .await?
     .expect("label exists");
-    let outcome = kirim::store::links::bulk(
+    // The changed ids are what the handler records events for; seeding needs only the count.
+    let (outcome, _changed) = kirim::store::links::bulk(
         tx.conn(),
         &seeded.org,
         &seeded.account,

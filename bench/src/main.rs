@@ -1,11 +1,17 @@
-//! `kirim-bench`: how much the server adds to the database's own cost of a bulk label, and how
-//! reads compare with the server's HTTP floor. Prints a table and writes a JSON report.
+//! `kirim-bench`: the API against independent floors, in one run on one machine. The API load
+//! comes from wrk (`bench/wrk/kirim.lua`); the floors are the scripts in `bench/floors/` — Python's
+//! `sqlite3` for SQLite, pgbench on a scratch database for PostgreSQL — which do the database work
+//! of a call outside kirim's code. Prints API ÷ floor per target and writes a JSON report.
 //!
-//! Phases: seed → bulk label over HTTP → the same statements issued directly (the floor) →
-//! reads (one contact, a label's page, and a trivial route) → page depth → scale → peak RSS.
+//! Phases: seed (10,000 contacts: bulk p50 at rest) → the main size → per concurrency level: bulk
+//! label (API, floor), reads (one contact, a label's page, `GET /livez`, and on PostgreSQL the
+//! pgbench read floor) → page depth → grow to the large size (bulk p50 at rest) → server RSS.
 
 mod bulk;
+mod external;
 mod load;
+mod machine;
+mod report;
 mod seed;
 mod server;
 mod soak;
@@ -17,8 +23,8 @@ use clap::{Parser, ValueEnum};
 use kirim::store::Db;
 use serde_json::{Value, json};
 
-use crate::bulk::{attach_many, bulk_at_rest, bulk_floor, bulk_http, bulk_labels};
-use crate::load::{Stats, mix};
+use crate::bulk::{attach_many, bulk_at_rest, bulk_labels, same_pool};
+use crate::load::Stats;
 use crate::seed::PHONE_NUMBER_ID;
 use crate::server::Server;
 
@@ -33,20 +39,27 @@ enum Backend {
 struct Args {
     #[arg(long, value_enum, default_value_t = Backend::Sqlite)]
     backend: Backend,
-    /// PostgreSQL server to create the benchmark's database on.
+    /// PostgreSQL server to create the benchmark's databases on (the server's and the floor's).
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     postgres_url: String,
     /// Contacts in the table for the main measurements.
     #[arg(long, default_value_t = 100_000)]
     contacts: usize,
-    /// Also measure bulk label p50 at 10,000 contacts and again at this many (e.g. 1000000).
-    #[arg(long)]
-    scale_to: Option<usize>,
-    #[arg(long, default_value_t = 4)]
-    concurrency: usize,
+    /// The flat-cost check: bulk label p50 at 10,000 contacts and again at this many (0: skip).
+    #[arg(long, default_value_t = 1_000_000)]
+    scale_to: usize,
+    /// Concurrency levels; each runs every load phase.
+    #[arg(long, value_delimiter = ',', default_values_t = [8, 4])]
+    concurrency: Vec<usize>,
     /// Seconds per load phase.
     #[arg(long, default_value_t = 10)]
     duration: u64,
+    /// Calls of the SQLite floor (`floor_sqlite.py`) per concurrency level.
+    #[arg(long, default_value_t = 2000)]
+    sqlite_floor_calls: usize,
+    /// Also replay the handler's own statements on a pool of this process (not a floor).
+    #[arg(long)]
+    same_pool: bool,
     /// Instead of the benchmark: a soak of this many minutes of mixed load, reported per minute.
     #[arg(long)]
     soak_minutes: Option<u64>,
@@ -57,6 +70,8 @@ struct Args {
 
 const IDS_PER_CALL: usize = 1000;
 const SCALE_SMALL: usize = 10_000;
+/// Bulk calls draw their label at random from this many.
+const BULK_LABELS: usize = 10;
 
 #[tokio::main]
 async fn main() {
@@ -69,7 +84,8 @@ async fn main() {
     let mut seeded = seed::organisation(&db).await;
     let mut report = json!({
         "backend": db.backend(),
-        "machine": server::machine(),
+        "machine": machine::describe(&db).await,
+        "load_average_at_start": machine::load_average(),
         "concurrency": args.concurrency,
         "duration_seconds": args.duration,
         "ids_per_call": IDS_PER_CALL,
@@ -78,7 +94,7 @@ async fn main() {
     let server = Server::start(&database.url).await;
     let http = reqwest::Client::new();
 
-    if args.scale_to.is_some() {
+    if args.scale_to > 0 {
         seed::contacts_up_to(&db, &mut seeded, SCALE_SMALL).await;
         let small = bulk_at_rest(&http, &server, &db, &seeded).await;
         report["scale"] = json!({ "small_contacts": SCALE_SMALL, "small": small.json() });
@@ -86,58 +102,89 @@ async fn main() {
     seed::contacts_up_to(&db, &mut seeded, args.contacts).await;
     report["contacts"] = json!(seeded.contacts.len());
 
-    let labels = bulk_labels(&db, &seeded, args.concurrency).await;
+    let max_concurrency = args.concurrency.iter().copied().max().unwrap_or(1);
+    let labels = bulk_labels(&db, &seeded, BULK_LABELS.max(max_concurrency + 1)).await;
     let seeded = Arc::new(seeded);
 
     if let Some(minutes) = args.soak_minutes {
-        let rows = soak::run(
-            &http,
-            &server,
-            &seeded,
-            &labels,
-            args.concurrency,
-            minutes,
-            Duration::from_secs(60),
-        )
-        .await;
+        let c = args.concurrency[0];
+        let rows =
+            soak::run(&http, &server, &seeded, &labels, c, minutes, Duration::from_secs(60)).await;
         report["soak"] = json!(rows);
         let path = args.report.unwrap_or_else(|| format!("soak-report-{}.json", db.backend()));
         return finish(report, &path, server, db, database).await;
     }
 
-    eprintln!("bulk label over HTTP…");
-    let server_bulk = bulk_http(&http, &server, &seeded, &labels, args.concurrency, duration).await;
-    eprintln!("bulk label, database floor…");
-    let floor_bulk = bulk_floor(&db, &seeded, &labels, args.concurrency, duration).await;
-    report["bulk_label"] = json!({
-        "server": server_bulk.json(),
-        "floor": floor_bulk.json(),
-        "throughput_ratio": server_bulk.per_second() / floor_bulk.per_second(),
-        "p99_ratio": server_bulk.p99_ms / floor_bulk.p99_ms,
-    });
-
-    eprintln!("reads…");
+    let files = external::tempdir("ids");
+    let (ids_file, labels_file) = (files.join("ids"), files.join("labels"));
+    std::fs::write(&ids_file, seeded.contacts.join("\n")).unwrap();
+    std::fs::write(&labels_file, labels[..BULK_LABELS].join("\n")).unwrap();
     let deep_label = attach_many(&db, &seeded, 10_100).await;
-    let one = reads(&http, &server, &seeded, args.concurrency, duration, |s, i| {
-        format!(
-            "/v1/{PHONE_NUMBER_ID}/contacts/{}",
-            s.contacts[(mix(i, 7) % s.contacts.len() as u64) as usize]
-        )
-    })
-    .await;
-    let label_path = format!("/v1/{PHONE_NUMBER_ID}/contacts?label_id={deep_label}&limit=100");
-    let by_label =
-        reads(&http, &server, &seeded, args.concurrency, duration, move |_, _| label_path.clone())
-            .await;
-    let floor =
-        reads(&http, &server, &seeded, args.concurrency, duration, |_, _| "/livez".to_owned())
-            .await;
-    report["reads"] = json!({
-        "get_contact": one.json(),
-        "list_by_label_page_100": by_label.json(),
-        "http_floor": floor.json(),
-        "get_contact_ratio": one.per_second() / floor.per_second(),
-    });
+    let floor_db = match args.backend {
+        Backend::Postgres => {
+            let floor = server::Database::create(true, &args.postgres_url).await;
+            eprintln!("loading the PostgreSQL floor (bench/floors/floor-pg.sql)…");
+            external::load_pg_floor(&floor.url).await;
+            Some(floor)
+        }
+        Backend::Sqlite => None,
+    };
+
+    let mut levels = Vec::new();
+    for &c in &args.concurrency {
+        let base = server.url("");
+        let key = seeded.key.as_str();
+        let (ids, lbls) = (ids_file.display().to_string(), labels_file.display().to_string());
+        let mut level = json!({ "concurrency": c });
+        eprintln!("concurrency {c}: bulk label through the API (wrk)…");
+        let api =
+            external::wrk(&base, c, duration, &["bulk", key, &ids, &lbls, PHONE_NUMBER_ID]).await;
+        eprintln!("concurrency {c}: bulk label floor…");
+        let floor = match &floor_db {
+            Some(f) => {
+                let scripts = ["floor-pg-attach.pgbench@1", "floor-pg-detach.pgbench@1"];
+                external::pgbench(&f.url, c, duration, &scripts, false).await
+            }
+            None => external::sqlite_floor(args.sqlite_floor_calls, args.contacts).await,
+        };
+        level["bulk_label"] = json!({
+            "api": api.json(), "floor": floor.json(),
+            "throughput_ratio": api.per_second() / floor.per_second(),
+            "p99_ratio": api.p99_ms / floor.p99_ms,
+        });
+        if args.same_pool {
+            let replay = same_pool(&db, &seeded, &labels, c, duration).await;
+            level["bulk_label"]["same_pool_replay"] = replay.json();
+        }
+        eprintln!("concurrency {c}: reads (wrk)…");
+        let contact =
+            external::wrk(&base, c, duration, &["contact", key, &ids, &lbls, PHONE_NUMBER_ID])
+                .await;
+        let page = format!("/v1/{PHONE_NUMBER_ID}/contacts?label_id={deep_label}&limit=100");
+        let by_label = external::wrk(&base, c, duration, &["path", key, &page]).await;
+        let livez = external::wrk(&base, c, duration, &["path", key, "/livez"]).await;
+        level["reads"] = json!({
+            "get_contact": contact.json(),
+            "list_by_label_page_100": by_label.json(),
+            "livez": livez.json(),
+            "get_contact_per_livez": contact.per_second() / livez.per_second(),
+            "list_by_label_per_livez": by_label.per_second() / livez.per_second(),
+        });
+        if let Some(f) = &floor_db {
+            let read_floor =
+                external::pgbench(&f.url, c, duration, &["floor-pg-read.pgbench"], true).await;
+            level["reads"]["read_floor"] = read_floor.json();
+            level["reads"]["get_contact_per_read_floor"] =
+                json!(contact.per_second() / read_floor.per_second());
+        }
+        level["server_memory"] = server.memory();
+        levels.push(level);
+    }
+    report["levels"] = json!(levels);
+    let _ = std::fs::remove_dir_all(&files);
+    if let Some(floor) = floor_db {
+        floor.drop_if_created().await;
+    }
 
     eprintln!("page depth…");
     let (first, hundredth) = depth(&http, &server, &seeded, &deep_label).await;
@@ -146,17 +193,19 @@ async fn main() {
         "ratio_p50": hundredth.p50_ms / first.p50_ms,
     });
 
-    if let Some(large) = args.scale_to {
+    if args.scale_to > 0 {
         let mut seeded = Arc::try_unwrap(seeded).ok().expect("no other owner");
-        seed::contacts_up_to(&db, &mut seeded, large).await;
+        seed::contacts_up_to(&db, &mut seeded, args.scale_to).await;
         let big = bulk_at_rest(&http, &server, &db, &seeded).await;
         let small_p50 = report["scale"]["small"]["p50_ms"].as_f64().unwrap_or(f64::NAN);
-        report["scale"]["large_contacts"] = json!(large);
+        report["scale"]["large_contacts"] = json!(args.scale_to);
         report["scale"]["large"] = big.json();
         report["scale"]["ratio_p50"] = json!(big.p50_ms / small_p50);
     }
 
-    print_table(&report, &server);
+    report["load_average_at_end"] = json!(machine::load_average());
+    report["server_memory"] = server.memory();
+    report::print(&report);
     let path = args.report.unwrap_or_else(|| format!("bench-report-{}.json", db.backend()));
     finish(report, &path, server, db, database).await;
 }
@@ -169,32 +218,6 @@ async fn finish(mut report: Value, path: &str, server: Server, db: Db, database:
     drop(server);
     db.close().await;
     database.drop_if_created().await;
-}
-
-async fn reads(
-    http: &reqwest::Client,
-    server: &Server,
-    seeded: &Arc<seed::Seeded>,
-    concurrency: usize,
-    duration: Duration,
-    path: impl Fn(&seed::Seeded, u64) -> String + Send + Sync + 'static,
-) -> Stats {
-    let (http, base, seeded) = (http.clone(), server.url(""), seeded.clone());
-    load::run(concurrency, duration, move |worker, i| {
-        let url = format!("{base}{}", path(&seeded, mix(worker as u64, i)));
-        let request = http.get(url).bearer_auth(&seeded.key);
-        async move {
-            let response = request.send().await.map_err(|e| e.to_string())?;
-            let status = response.status();
-            let bytes = response.bytes().await.map_err(|e| e.to_string())?;
-            if status.is_success() {
-                Ok(1)
-            } else {
-                Err(format!("{status}: {}", String::from_utf8_lossy(&bytes)))
-            }
-        }
-    })
-    .await
 }
 
 /// Latency of a label's first page against its 100th (both 100 rows), one call at a time.
@@ -224,65 +247,4 @@ async fn depth(
     let first_stats = load::sequential(300, |_| get(first.clone())).await;
     let deep_stats = load::sequential(300, |_| get(url.clone())).await;
     (first_stats, deep_stats)
-}
-
-fn print_table(r: &Value, server: &Server) {
-    let memory = server.memory();
-    let f = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
-    println!(
-        "\nkirim-bench — {} — {} contacts — concurrency {} — {} s per phase",
-        r["backend"].as_str().unwrap_or("?"),
-        r["contacts"],
-        r["concurrency"],
-        r["duration_seconds"]
-    );
-    println!("machine: {}", r["machine"].as_str().unwrap_or("?"));
-    println!(
-        "{:<34} {:>10} {:>12} {:>9} {:>9} {:>9} {:>7}",
-        "phase", "calls/s", "work/s", "p50 ms", "p99 ms", "max ms", "errors"
-    );
-    let row = |name: &str, s: &Value| {
-        println!(
-            "{:<34} {:>10.1} {:>12.0} {:>9.2} {:>9.2} {:>9.2} {:>7}",
-            name,
-            f(&s["calls_per_second"]),
-            f(&s["work_per_second"]),
-            f(&s["p50_ms"]),
-            f(&s["p99_ms"]),
-            f(&s["max_ms"]),
-            s["errors"]
-        );
-    };
-    row("bulk label (server, HTTP)", &r["bulk_label"]["server"]);
-    row("bulk label (floor, direct SQL)", &r["bulk_label"]["floor"]);
-    row("GET one contact", &r["reads"]["get_contact"]);
-    row("list by label, 100 per page", &r["reads"]["list_by_label_page_100"]);
-    row("HTTP floor (GET /livez)", &r["reads"]["http_floor"]);
-    row("label page 1 (sequential)", &r["page_depth"]["first_page"]);
-    row("label page 100 (sequential)", &r["page_depth"]["page_100"]);
-    if r.get("scale").is_some() {
-        row(
-            &format!("bulk at {} contacts (seq.)", r["scale"]["small_contacts"]),
-            &r["scale"]["small"],
-        );
-        row(
-            &format!("bulk at {} contacts (seq.)", r["scale"]["large_contacts"]),
-            &r["scale"]["large"],
-        );
-    }
-    println!("\ntargets:");
-    println!(
-        "  bulk throughput server/floor   {:.2}  (≥ 0.80)",
-        f(&r["bulk_label"]["throughput_ratio"])
-    );
-    println!("  bulk p99 server/floor          {:.2}  (≤ 2.00)", f(&r["bulk_label"]["p99_ratio"]));
-    println!(
-        "  GET contact / HTTP floor       {:.2}  (≥ 0.50)",
-        f(&r["reads"]["get_contact_ratio"])
-    );
-    println!("  label page 100 / page 1 (p50)  {:.2}  (≤ 1.50)", f(&r["page_depth"]["ratio_p50"]));
-    if r.get("scale").is_some() {
-        println!("  bulk p50 large / small table   {:.2}  (≤ 1.50)", f(&r["scale"]["ratio_p50"]));
-    }
-    println!("  server peak RSS                {:.1} MiB  (≤ 100)", f(&memory["peak_rss_mib"]));
 }

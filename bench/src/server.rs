@@ -69,26 +69,6 @@ impl Server {
     }
 }
 
-/// One line about the machine: CPU model and count, memory.
-pub fn machine() -> String {
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo
-        .lines()
-        .find(|l| l.starts_with("model name"))
-        .and_then(|l| l.split(':').nth(1))
-        .map_or("unknown CPU", str::trim)
-        .to_owned();
-    let cores = cpuinfo.lines().filter(|l| l.starts_with("processor")).count();
-    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-    let mem_gib = meminfo
-        .lines()
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|k| k.parse::<f64>().ok())
-        .map_or(0.0, |k| k / 1024.0 / 1024.0);
-    format!("{cores} × {model}, {mem_gib:.0} GiB")
-}
-
 /// A fresh database: a temporary SQLite file, or a PostgreSQL database created for the run.
 pub struct Database {
     pub url: String,

@@ -54,3 +54,14 @@ async fn a_write_handler_without_its_transaction_is_an_internal_error_not_a_pool
     let (mut read, ()) = axum::http::Request::get("/v1/labels").body(()).unwrap().into_parts();
     assert!(DbConn::from_request_parts(&mut read, &state).await.is_ok(), "reads use the pool");
 }
+
+/// PostgreSQL's JIT would compile a plan on every execution once its estimate crosses
+/// `jit_above_cost` (~10 ms for a label page that runs in 0.3 ms): the server's connections
+/// turn it off.
+#[tokio::test]
+async fn postgres_connections_run_without_jit() {
+    let app = TestApp::spawn_postgres().await;
+    let kirim::store::Db::Postgres(pool) = &app.db else { unreachable!("spawned on PostgreSQL") };
+    let jit: String = sqlx::query_scalar("SHOW jit").fetch_one(pool).await.unwrap();
+    assert_eq!(jit, "off");
+}

@@ -9,5 +9,6 @@ mod node;
 mod crash;
 mod lifecycle;
 mod outage;
+mod revocation;
 mod secrets;
 mod shared;
