@@ -1,7 +1,9 @@
 //! `kirim serve`: connect, migrate, optionally seed the demo, and serve until SIGINT/SIGTERM.
 
+use std::io::IsTerminal;
 use std::time::Duration;
 
+use clap::builder::BoolishValueParser;
 use clap::{Args, ValueEnum};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -24,7 +26,7 @@ pub struct ServeArgs {
     #[arg(long, env = "KIRIM_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
     /// On an empty database, create a demo organisation, account, 1,000 contacts and labels.
-    #[arg(long, env = "KIRIM_DEMO")]
+    #[arg(long, env = "KIRIM_DEMO", value_parser = BoolishValueParser::new())]
     pub demo: bool,
     /// Largest number of database connections this node opens.
     #[arg(long, env = "KIRIM_DB_MAX_CONNECTIONS", default_value_t = 16)]
@@ -55,10 +57,12 @@ pub async fn serve(args: ServeArgs) -> BoxResult<()> {
     init_logging(args.log_format);
     let db = Db::connect(&args.database_url, args.db_max_connections).await?;
     db.migrate().await?;
-    let listener = TcpListener::bind(&args.listen).await?;
+    let listener = TcpListener::bind(&args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let address = listener.local_addr()?;
     if args.demo {
-        demo::seed_if_empty(&db, &format!("http://{address}")).await?;
+        demo::seed_if_empty(&db, &format!("http://{address}"), &args.database_url).await?;
     }
     let mut state = AppState::new(db.clone())
         .await?
@@ -80,7 +84,11 @@ pub async fn serve(args: ServeArgs) -> BoxResult<()> {
 
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_env("KIRIM_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colour codes only for a person at a terminal; never in files, pipes or log collectors.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     let _ = match format {
         LogFormat::Json => builder
             .json()

@@ -92,6 +92,7 @@ async fn main() {
     });
 
     let server = Server::start(&database.url).await;
+    kirim_client::install_tls_provider();
     let http = reqwest::Client::new();
 
     if args.scale_to > 0 {

@@ -85,6 +85,7 @@ impl TestApp {
             kirim::http_server::run(listener, kirim::app::app(state), forever, Duration::ZERO)
                 .await;
         });
+        kirim_client::install_tls_provider();
         Self {
             base: format!("http://{address}"),
             client: reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap(),
@@ -146,6 +147,20 @@ impl TestApp {
         let phone = account.phone_number.clone();
         admin::create_account(&self.db, account).await.unwrap();
         (digits, phone)
+    }
+
+    /// A `kirim-client` of this server with the org's key, retrying quickly.
+    pub fn api(&self, org: &Org) -> kirim_client::Client {
+        let backoff = kirim_client::retry::Backoff {
+            base: Duration::from_millis(20),
+            cap: Duration::from_secs(2),
+        };
+        kirim_client::Client::builder()
+            .base_url(&self.base)
+            .api_key(&org.key)
+            .backoff(backoff)
+            .build()
+            .unwrap()
     }
 
     pub fn request(&self, method: Method, key: &str, path: &str) -> RequestBuilder {
