@@ -12,6 +12,7 @@ pub mod clock;
 pub mod console;
 pub mod cursor;
 pub mod demo;
+pub mod dispatch;
 pub mod enums;
 pub mod error;
 pub mod http;

@@ -8,6 +8,7 @@ use clap::{Args, ValueEnum};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
+use crate::dispatch::{DispatchConfig, Dispatcher};
 use crate::http::transaction;
 use crate::state::AppState;
 use crate::store::{DEFAULT_DATABASE_URL, Db};
@@ -72,11 +73,25 @@ pub async fn serve(args: ServeArgs) -> BoxResult<()> {
         state = state.with_redis(url)?;
     }
     tokio::spawn(transaction::purge_forever(db.clone(), PURGE_EVERY));
+    let config = DispatchConfig::new(&state.webhooks);
+    let dispatcher = Dispatcher::new(db.clone(), config, state.webhook_wake.clone()).spawn();
     // Scripts and tests read this line to learn the port when listening on port 0.
     println!("kirim listening on http://{address} ({})", db.backend());
     tracing::info!(%address, backend = db.backend(), "listening");
     let grace = Duration::from_secs(args.shutdown_grace_secs);
-    http_server::run(listener, crate::app::app(state), shutdown_signal(), grace).await;
+    // The signal stops the dispatcher's claims while requests drain; attempts already in flight
+    // finish within the same grace.
+    let (stopping, stop) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        shutdown_signal().await;
+        let _ = stopping.send(());
+    };
+    let dispatcher = tokio::spawn(async move {
+        let _ = stop.await;
+        dispatcher.shutdown(grace).await;
+    });
+    http_server::run(listener, crate::app::app(state), signal, grace).await;
+    let _ = dispatcher.await;
     db.close().await;
     tracing::info!("stopped");
     Ok(())

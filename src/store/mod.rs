@@ -6,7 +6,9 @@
 //! side by side, with a comment saying why.
 
 pub mod accounts;
+pub mod attempts;
 pub mod contacts;
+pub mod dispatch;
 pub mod idempotency;
 pub mod keys;
 pub mod labels;

@@ -3,6 +3,8 @@
 
 mod documented;
 mod fixtures;
+mod hooks;
+mod receiver;
 mod support;
 
 mod accounts;
@@ -14,6 +16,10 @@ mod client;
 mod concurrency;
 mod console;
 mod contacts;
+mod delivery_flow;
+mod delivery_outcomes;
+mod delivery_retention;
+mod delivery_signature;
 mod demo;
 mod errors;
 mod filters;
@@ -33,4 +39,5 @@ mod tenancy;
 mod upsert;
 mod upsert_events;
 mod upsert_validation;
+mod webhook_client;
 mod webhooks;

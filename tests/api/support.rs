@@ -15,6 +15,7 @@ use std::time::Duration;
 use kirim::admin::{self, NewAccount, NewOrg};
 use kirim::enums::{AccountStatus, Tier};
 use kirim::store::Db;
+use kirim::webhooks::WebhookSettings;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::Value;
 
@@ -28,6 +29,8 @@ pub struct TestApp {
     pub db: Db,
     /// The URL of this test's database, for servers started as separate processes.
     pub database_url: String,
+    /// This node's webhook dispatcher, when the test asked for one.
+    pub dispatcher: Option<kirim::dispatch::DispatcherHandle>,
     _database: TestDatabase,
 }
 
@@ -68,6 +71,27 @@ impl TestApp {
         Self { database_url: database.url.clone(), _database: database, ..app }
     }
 
+    /// A server with these webhook settings and, when `dispatch`, its dispatcher running.
+    pub async fn spawn_webhooks(settings: WebhookSettings, dispatch: bool) -> Self {
+        let postgres = std::env::var(PG_ENV).ok().filter(|url| !url.is_empty());
+        let database = TestDatabase::create(postgres).await;
+        let db = Db::connect(&database.url, 6).await.expect("connect to the test database");
+        db.migrate().await.expect("migrations apply");
+        let app = Self::serve_webhooks(db, settings, dispatch).await;
+        Self { database_url: database.url.clone(), _database: database, ..app }
+    }
+
+    /// Another node over `db` with these webhook settings (and its dispatcher, when `dispatch`).
+    pub async fn serve_webhooks(db: Db, settings: WebhookSettings, dispatch: bool) -> Self {
+        let state = kirim::state::AppState::new(db.clone()).await.expect("state");
+        let state = state.with_webhooks(settings);
+        let dispatcher = dispatch.then(|| {
+            let config = kirim::dispatch::DispatchConfig::new(&state.webhooks);
+            kirim::dispatch::Dispatcher::new(db, config, state.webhook_wake.clone()).spawn()
+        });
+        Self { dispatcher, ..Self::serve_state(state).await }
+    }
+
     /// Another server over the same database, as a second node would be.
     pub async fn serve(db: Db) -> Self {
         let state = kirim::state::AppState::new(db.clone()).await.expect("state");
@@ -91,6 +115,7 @@ impl TestApp {
             client: reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap(),
             db,
             database_url: String::new(),
+            dispatcher: None,
             _database: TestDatabase::none(),
         }
     }
