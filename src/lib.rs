@@ -9,6 +9,7 @@ pub mod api;
 pub mod app;
 pub mod cli;
 pub mod clock;
+pub mod console;
 pub mod cursor;
 pub mod demo;
 pub mod dispatch;

@@ -14,6 +14,7 @@ mod bulk_validation;
 mod cli;
 mod client;
 mod concurrency;
+mod console;
 mod contacts;
 mod delivery_flow;
 mod delivery_outcomes;

@@ -401,3 +401,24 @@ impl Drop for TestDatabase {
         }
     }
 }
+
+/// Signs in to the console at `base` through its form, as a same-origin browser page would:
+/// the status, the `kirim_console=…` cookie pair if the key was accepted, and the page.
+pub async fn console_sign_in(base: &str, key: &str) -> (StatusCode, Option<String>, String) {
+    let browser =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = browser
+        .post(format!("{base}/console/session"))
+        .header("Sec-Fetch-Site", "same-origin")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("key={key}"))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let cookie = r.headers().get("set-cookie").map(|c| {
+        let header = c.to_str().unwrap();
+        header.split(';').next().unwrap().to_owned()
+    });
+    (status, cookie, r.text().await.unwrap())
+}
