@@ -62,7 +62,9 @@ async fn a_free_organisation_gets_exactly_60_writes_across_two_nodes() {
     let org = app.org_with_tier(Tier::Free).await;
     let (a, b) = two_nodes(&app).await;
 
-    // All at once, half to each node: the decisions land well within one refill interval (1 s).
+    // All at once, half to each node. The free bucket refills one token a second, so a slow
+    // machine may grant one more per second the burst takes; per-node buckets would grant all 70.
+    let started = Instant::now();
     let tasks: Vec<_> = (0..70)
         .map(|i| {
             let node = if i % 2 == 0 { &a } else { &b };
@@ -79,9 +81,14 @@ async fn a_free_organisation_gets_exactly_60_writes_across_two_nodes() {
             refused = Some(r);
         }
     }
+    let refills = started.elapsed().as_secs() as usize;
     let accepted = statuses.iter().filter(|s| **s == StatusCode::CREATED).count();
     let limited = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
-    assert_eq!((accepted, limited), (60, 10), "one budget of 60 across both nodes: {statuses:?}");
+    assert_eq!(accepted + limited, 70, "only 201s and 429s: {statuses:?}");
+    assert!(
+        (60..=60 + refills).contains(&accepted) && accepted < 70,
+        "one budget of 60 across both nodes (+{refills} refilled): {statuses:?}"
+    );
     let refused = refused.unwrap();
     let retry_after: u64 = refused.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
