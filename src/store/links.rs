@@ -66,7 +66,7 @@ pub enum Bulk {
 /// SQLite: the write transaction already excludes other writers. The partition is one row, the
 /// changed set is computed in SQL by the stamp, then the write: three statements, no id list
 /// sent back.
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, reason = "the call's parts, each a bound parameter")]
 pub async fn bulk(
     conn: Conn<'_>,
     org: &OrgId,
