@@ -2,7 +2,8 @@
 //!
 //! Layers, outermost first: request id → whole body read → deadline → (public routes |
 //! authentication → rate limit → write transaction and idempotency → handler). Unknown paths and
-//! methods answer in the error envelope.
+//! methods answer in the error envelope. The console (`/console`) sits beside them with layers of
+//! its own and hands its API calls to the same `/v1` router.
 
 use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
@@ -10,7 +11,7 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use crate::http::routes::Operation;
 use crate::http::{body, rate_limit, request_id, tenant, transaction};
 use crate::state::AppState;
-use crate::{api, openapi};
+use crate::{api, console, openapi};
 
 /// Every operation the app routes, in the order the modules declare them.
 pub fn operations() -> Vec<Operation> {
@@ -19,6 +20,12 @@ pub fn operations() -> Vec<Operation> {
 }
 
 pub fn app(state: AppState) -> Router {
+    let api = api_router(state.clone());
+    api.clone().merge(console::router(state, api))
+}
+
+/// Everything but the console.
+fn api_router(state: AppState) -> Router {
     let authenticated = api::authenticated()
         .into_router()
         .route_layer(from_fn_with_state(state.clone(), transaction::in_transaction))

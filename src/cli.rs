@@ -8,6 +8,7 @@ use crate::serve::ServeArgs;
 use crate::store::DEFAULT_DATABASE_URL;
 
 pub mod admin;
+pub mod remote;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,6 +32,12 @@ pub enum Command {
     },
     /// Administer organisations, teams, accounts and API keys.
     Admin(admin::AdminArgs),
+    /// A server's contacts: list, import a CSV, export to CSV (over HTTP).
+    Contacts(remote::contacts::ContactsArgs),
+    /// A server's labels: list, create, delete, apply to many contacts (over HTTP).
+    Labels(remote::labels::LabelsArgs),
+    /// A server's webhooks: list, create, replay, listen locally (over HTTP).
+    Webhooks(remote::webhooks::WebhooksArgs),
     /// Print the OpenAPI 3.1 document served at `/v1/openapi.json` (`kirim openapi >
     /// openapi.json` refreshes the committed copy).
     Openapi,
@@ -43,8 +50,13 @@ pub struct DatabaseArg {
     pub database_url: String,
 }
 
-pub async fn run(cli: Cli) -> BoxResult<()> {
-    match cli.command {
+/// Runs a command. The client commands report their own errors and choose their exit code
+/// (0 ok, 1 failed, 2 usage, 3 partial); the others end in `Err` on failure.
+pub async fn run(cli: Cli) -> BoxResult<std::process::ExitCode> {
+    let done = match cli.command {
+        Command::Contacts(args) => return Ok(remote::contacts::run(args).await),
+        Command::Labels(args) => return Ok(remote::labels::run(args).await),
+        Command::Webhooks(args) => return Ok(remote::webhooks::run(args).await),
         Command::Serve(args) => crate::serve::serve(args).await,
         Command::Migrate { database } => {
             let db = crate::store::Db::connect(&database.database_url, 1).await?;
@@ -52,10 +64,11 @@ pub async fn run(cli: Cli) -> BoxResult<()> {
             println!("migrations applied ({})", db.backend());
             Ok(())
         }
-        Command::Admin(args) => admin::run(args).await,
+        Command::Admin(args) => return Ok(admin::run(args).await),
         Command::Openapi => {
             print!("{}", crate::openapi::to_pretty_json(&crate::openapi::document()));
             Ok(())
         }
-    }
+    };
+    done.map(|()| std::process::ExitCode::SUCCESS)
 }

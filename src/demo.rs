@@ -22,9 +22,9 @@ const LABELS: [(&str, Color); 4] = [
 ];
 
 /// Seeds the demo unless the database already holds an organisation; prints what was made.
-pub async fn seed_if_empty(db: &Db, base_url: &str) -> BoxResult<()> {
+pub async fn seed_if_empty(db: &Db, base_url: &str, database_url: &str) -> BoxResult<()> {
     if store::orgs::any(db.acquire().await?.conn()).await? {
-        println!("demo: the database already has data; nothing seeded");
+        println!("{}", already_seeded(database_url));
         return Ok(());
     }
     let now = clock::now_ms();
@@ -101,4 +101,22 @@ pub async fn seed_if_empty(db: &Db, base_url: &str) -> BoxResult<()> {
         labels[0].id,
     );
     Ok(())
+}
+
+/// What `serve --demo` says on a database that has data: which one, that earlier keys still
+/// work, and how to start over.
+fn already_seeded(database_url: &str) -> String {
+    let database = store::url::describe(database_url);
+    let start_over = match store::url::sqlite_file(database_url) {
+        Some(file) => format!(
+            "to start over, stop the server, delete {0} (and {0}-wal, {0}-shm) and run \
+             `kirim serve --demo` again",
+            file.display()
+        ),
+        None => "to start over, point --database-url at an empty database".to_owned(),
+    };
+    format!(
+        "demo: {database} already has data, so nothing was seeded and no new key was made; \
+         the API key printed when it was first seeded still works; {start_over}"
+    )
 }

@@ -36,7 +36,7 @@ pub enum ApiError {
     #[error("The API key has expired.")]
     ExpiredApiKey,
     #[error("No such {resource}.")]
-    NotFound { resource: &'static str, param: Option<&'static str> },
+    NotFound { resource: &'static str, param: Option<Cow<'static, str>> },
     #[error("No such route.")]
     RouteNotFound,
     #[error("Method not allowed on this route.")]
@@ -80,8 +80,8 @@ impl ApiError {
         Self::NotFound { resource, param: None }
     }
 
-    pub fn not_found_param(resource: &'static str, param: &'static str) -> Self {
-        Self::NotFound { resource, param: Some(param) }
+    pub fn not_found_param(resource: &'static str, param: impl Into<Cow<'static, str>>) -> Self {
+        Self::NotFound { resource, param: Some(param.into()) }
     }
 
     /// One instance of every variant, for documents that list what the API can answer (the
@@ -203,7 +203,7 @@ impl ApiError {
             Self::InvalidField { param, .. } | Self::InvalidPhoneNumber { param, .. } => {
                 Some(param)
             }
-            Self::NotFound { param, .. } => *param,
+            Self::NotFound { param, .. } => param.as_deref(),
             Self::InvalidLimit => Some("limit"),
             Self::InvalidCursor => Some("cursor"),
             Self::InvalidWebhookUrl(_) => Some("url"),

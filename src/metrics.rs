@@ -181,6 +181,7 @@ pub fn render(pool: (u32, u32)) -> String {
         let _ = writeln!(out, "kirim_webhook_events_recorded_total{{type=\"{event_type}\"}} {n}");
     }
     drop(recorded);
+    crate::dispatch::metrics::render(&mut out);
     out
 }
 

@@ -1,11 +1,14 @@
 //! `kirim serve`: connect, migrate, optionally seed the demo, and serve until SIGINT/SIGTERM.
 
+use std::io::IsTerminal;
 use std::time::Duration;
 
+use clap::builder::BoolishValueParser;
 use clap::{Args, ValueEnum};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
+use crate::dispatch::{DispatchConfig, Dispatcher};
 use crate::http::transaction;
 use crate::state::AppState;
 use crate::store::{DEFAULT_DATABASE_URL, Db};
@@ -24,7 +27,7 @@ pub struct ServeArgs {
     #[arg(long, env = "KIRIM_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
     /// On an empty database, create a demo organisation, account, 1,000 contacts and labels.
-    #[arg(long, env = "KIRIM_DEMO")]
+    #[arg(long, env = "KIRIM_DEMO", value_parser = BoolishValueParser::new())]
     pub demo: bool,
     /// Largest number of database connections this node opens.
     #[arg(long, env = "KIRIM_DB_MAX_CONNECTIONS", default_value_t = 16)]
@@ -55,10 +58,12 @@ pub async fn serve(args: ServeArgs) -> BoxResult<()> {
     init_logging(args.log_format);
     let db = Db::connect(&args.database_url, args.db_max_connections).await?;
     db.migrate().await?;
-    let listener = TcpListener::bind(&args.listen).await?;
+    let listener = TcpListener::bind(&args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let address = listener.local_addr()?;
     if args.demo {
-        demo::seed_if_empty(&db, &format!("http://{address}")).await?;
+        demo::seed_if_empty(&db, &format!("http://{address}"), &args.database_url).await?;
     }
     let mut state = AppState::new(db.clone())
         .await?
@@ -68,11 +73,25 @@ pub async fn serve(args: ServeArgs) -> BoxResult<()> {
         state = state.with_redis(url)?;
     }
     tokio::spawn(transaction::purge_forever(db.clone(), PURGE_EVERY));
+    let config = DispatchConfig::new(&state.webhooks);
+    let dispatcher = Dispatcher::new(db.clone(), config, state.webhook_wake.clone()).spawn();
     // Scripts and tests read this line to learn the port when listening on port 0.
     println!("kirim listening on http://{address} ({})", db.backend());
     tracing::info!(%address, backend = db.backend(), "listening");
     let grace = Duration::from_secs(args.shutdown_grace_secs);
-    http_server::run(listener, crate::app::app(state), shutdown_signal(), grace).await;
+    // The signal stops the dispatcher's claims while requests drain; attempts already in flight
+    // finish within the same grace.
+    let (stopping, stop) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        shutdown_signal().await;
+        let _ = stopping.send(());
+    };
+    let dispatcher = tokio::spawn(async move {
+        let _ = stop.await;
+        dispatcher.shutdown(grace).await;
+    });
+    http_server::run(listener, crate::app::app(state), signal, grace).await;
+    let _ = dispatcher.await;
     db.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -80,7 +99,11 @@ pub async fn serve(args: ServeArgs) -> BoxResult<()> {
 
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_env("KIRIM_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colour codes only for a person at a terminal; never in files, pipes or log collectors.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     let _ = match format {
         LogFormat::Json => builder
             .json()

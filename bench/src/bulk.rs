@@ -50,6 +50,28 @@ pub(crate) fn window(seeded: &seed::Seeded, worker: usize, i: u64) -> (&[String]
     (&seeded.contacts[start..start + IDS_PER_CALL], op)
 }
 
+/// The bulk-label load over HTTP from this process (the webhook phases' yardstick).
+pub(crate) async fn bulk_http(
+    http: &reqwest::Client,
+    server: &Server,
+    seeded: &Arc<seed::Seeded>,
+    labels: &Arc<Vec<String>>,
+    concurrency: usize,
+    duration: Duration,
+) -> Stats {
+    let (http, url, seeded, labels) = (
+        http.clone(),
+        server.url(&format!("/v1/{PHONE_NUMBER_ID}/contacts/bulk_label")),
+        seeded.clone(),
+        labels.clone(),
+    );
+    load::run(concurrency, duration, move |worker, i| {
+        let request = bulk_call(&http, &url, &seeded, &labels[worker], worker, i);
+        async move { applied(request.send().await).await }
+    })
+    .await
+}
+
 /// The HTTP bulk-label call `i` of `worker` (see [`window`]).
 pub(crate) fn bulk_call(
     http: &reqwest::Client,

@@ -15,6 +15,7 @@ mod report;
 mod seed;
 mod server;
 mod soak;
+mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,7 +24,7 @@ use clap::{Parser, ValueEnum};
 use kirim::store::Db;
 use serde_json::{Value, json};
 
-use crate::bulk::{attach_many, bulk_at_rest, bulk_labels, same_pool};
+use crate::bulk::{attach_many, bulk_at_rest, bulk_http, bulk_labels, same_pool};
 use crate::load::Stats;
 use crate::seed::PHONE_NUMBER_ID;
 use crate::server::Server;
@@ -63,6 +64,10 @@ struct Args {
     /// Instead of the benchmark: a soak of this many minutes of mixed load, reported per minute.
     #[arg(long)]
     soak_minutes: Option<u64>,
+    /// Instead of the benchmark: bulk label without and with a webhook subscription, and the
+    /// delivery rate to a local receiver.
+    #[arg(long)]
+    webhooks: bool,
     /// Where to write the JSON report.
     #[arg(long)]
     report: Option<String>,
@@ -92,6 +97,7 @@ async fn main() {
     });
 
     let server = Server::start(&database.url).await;
+    kirim_client::install_tls_provider();
     let http = reqwest::Client::new();
 
     if args.scale_to > 0 {
@@ -112,6 +118,14 @@ async fn main() {
             soak::run(&http, &server, &seeded, &labels, c, minutes, Duration::from_secs(60)).await;
         report["soak"] = json!(rows);
         let path = args.report.unwrap_or_else(|| format!("soak-report-{}.json", db.backend()));
+        return finish(report, &path, server, db, database).await;
+    }
+
+    if args.webhooks {
+        let bulk = || bulk_http(&http, &server, &seeded, &labels, max_concurrency, duration);
+        report["webhooks"] = webhooks::run(&http, &server, &seeded, bulk).await;
+        println!("{}", serde_json::to_string_pretty(&report["webhooks"]).unwrap());
+        let path = args.report.unwrap_or_else(|| format!("webhook-report-{}.json", db.backend()));
         return finish(report, &path, server, db, database).await;
     }
 

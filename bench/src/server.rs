@@ -25,6 +25,8 @@ impl Server {
         let mut child = Command::new(&binary)
             .args(["serve", "--listen", "127.0.0.1:0", "--database-url", database_url])
             .env("KIRIM_LOG", "warn")
+            // The webhook phases deliver to a receiver on 127.0.0.1.
+            .env("KIRIM_WEBHOOK_ALLOW_PRIVATE", "true")
             .stdout(Stdio::piped())
             .kill_on_drop(true)
             .spawn()

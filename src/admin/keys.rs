@@ -69,11 +69,24 @@ pub async fn create_key(
 /// Revoking twice keeps the first revocation's time and succeeds again.
 pub async fn revoke_key(db: &Db, id: &str) -> AdminResult<RevokedKey> {
     let not_found = || AdminError::NotFound { kind: "key", id: id.to_owned() };
-    let key = KeyId::parse(id).ok_or_else(not_found)?;
+    let key = KeyId::parse(id).ok_or_else(|| not_a_key_id(id))?;
     if !store::keys::revoke(db.acquire().await?.conn(), &key, clock::now_ms()).await? {
         return Err(not_found());
     }
     Ok(RevokedKey { id: key, revoked: true })
+}
+
+/// The error for something that is not a key id: a key itself is told apart (never echoed).
+pub(super) fn not_a_key_id(given: &str) -> AdminError {
+    if given.starts_with(ids::KEY_PREFIX) || ids::is_well_formed_api_key(given) {
+        AdminError::Explained(
+            "that is an API key, not its id: pass the key's id (key_…), which `kirim admin key \
+             list --org ORG` shows beside each key's prefix and last four characters"
+                .into(),
+        )
+    } else {
+        AdminError::Explained(format!("`{given}` is not a key id: pass one like key_01J…"))
+    }
 }
 
 fn optional_rfc3339<S: serde::Serializer>(ms: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {

@@ -4,10 +4,15 @@
 //! writes through [`crate::store`] and returns what it made as a typed value.
 
 mod keys;
+mod listing;
 
 use serde::Serialize;
 
 pub use keys::{CreatedKey, RevokedKey, create_key, revoke_key};
+pub use listing::{
+    KeyInfo, OrgDetail, list_accounts, list_keys, list_orgs, list_teams, show_account, show_key,
+    show_org, show_team,
+};
 
 use crate::enums::{AccountStatus, Tier};
 use crate::ids::{OrgId, PhoneNumberId, TeamId};
@@ -21,6 +26,9 @@ use crate::{clock, validate};
 pub enum AdminError {
     #[error("{0}")]
     Invalid(&'static str),
+    /// An explanation built for this input (what was given, what to pass instead).
+    #[error("{0}")]
+    Explained(String),
     #[error("no {kind} {id}")]
     NotFound { kind: &'static str, id: String },
     #[error("phone_number_id {0} is already registered")]

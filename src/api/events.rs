@@ -62,6 +62,11 @@ pub fn contact_created(contact: &ContactOut) -> NewEvent {
     NewEvent::new(CONTACT_CREATED, &ContactCreated { contact, acquisition_source: "api" })
 }
 
+/// `contact.created` by an import, e.g. bulk upsert (`acquisition_source: import`).
+pub fn contact_imported(contact: &ContactOut) -> NewEvent {
+    NewEvent::new(CONTACT_CREATED, &ContactCreated { contact, acquisition_source: "import" })
+}
+
 /// `contact.updated`; `changed_fields` sorted, `labels` among them exactly when `labels` is
 /// given.
 pub fn contact_updated(

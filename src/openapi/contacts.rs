@@ -177,5 +177,6 @@ pub fn all() -> Vec<Op> {
             errors: vec![ACCOUNT, MISSING, INVALID, NOT_FOUND],
             ..Op::new("post", "/v1/{phone_number_id}/contacts/bulk_label", "v1.contact.bulk_label")
         },
+        super::upsert::op(),
     ]
 }

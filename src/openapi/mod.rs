@@ -9,6 +9,7 @@ mod contacts;
 mod docs;
 mod operations;
 mod schemas;
+mod upsert;
 mod webhooks;
 
 use std::sync::OnceLock;
@@ -39,6 +40,11 @@ pub fn to_pretty_json(document: &Value) -> String {
     let mut text = serde_json::to_string_pretty(document).expect("a JSON value serialises");
     text.push('\n');
     text
+}
+
+fn all_schemas() -> Value {
+    let schemas = merged(schemas::schemas(), webhooks::schemas());
+    merged(schemas, Value::Object(upsert::schemas()))
 }
 
 pub fn document() -> Value {
@@ -72,7 +78,7 @@ pub fn document() -> Value {
         ],
         "paths": paths,
         "components": {
-            "schemas": merged(schemas::schemas(), webhooks::schemas()),
+            "schemas": all_schemas(),
             "headers": schemas::headers(),
             "parameters": schemas::parameters(),
             "securitySchemes": schemas::security_schemes(),

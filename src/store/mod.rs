@@ -6,13 +6,18 @@
 //! side by side, with a comment saying why.
 
 pub mod accounts;
+pub mod attempts;
 pub mod contacts;
+pub mod dispatch;
 pub mod idempotency;
 pub mod keys;
 pub mod labels;
 pub mod links;
+pub mod operator;
 pub mod orgs;
 pub mod secrets;
+pub mod upsert;
+pub mod url;
 pub mod webhooks;
 
 use std::str::FromStr;
@@ -80,8 +85,31 @@ pub enum Tx {
 }
 
 impl Db {
-    /// Connects to `url` (`sqlite://…` or `postgres://…`), creating a SQLite file if missing.
+    /// Connects to `url` (`sqlite://…` or `postgres://…`), creating a SQLite file if missing; an
+    /// error names the database (password hidden).
     pub async fn connect(url: &str, max_connections: u32) -> crate::BoxResult<Self> {
+        Self::connect_raw(url, max_connections)
+            .await
+            .map_err(|e| format!("cannot open the database {}: {e}", url::describe(url)).into())
+    }
+
+    /// Connects to an existing database only: a missing SQLite file is an error naming its
+    /// absolute path (the operator's commands must not leave an empty database behind a typo).
+    pub async fn open_existing(url: &str, max_connections: u32) -> crate::BoxResult<Self> {
+        if let Some(file) = url::sqlite_file(url)
+            && !file.exists()
+        {
+            return Err(format!(
+                "no database at {}: check --database-url (KIRIM_DATABASE_URL), or create it with \
+                 `kirim migrate`",
+                file.display()
+            )
+            .into());
+        }
+        Self::connect(url, max_connections).await
+    }
+
+    async fn connect_raw(url: &str, max_connections: u32) -> crate::BoxResult<Self> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             // JIT compiles a plan's expressions on every execution (nothing is cached across
             // executions of a prepared statement): ~10 ms each time a generic plan's estimate

@@ -10,8 +10,8 @@ use crate::support::TestApp;
 #[tokio::test]
 async fn the_demo_seed_serves_the_documented_bulk_label_call_and_seeds_only_once() {
     let app = TestApp::spawn().await;
-    kirim::demo::seed_if_empty(&app.db, &app.base).await.unwrap();
-    kirim::demo::seed_if_empty(&app.db, &app.base).await.unwrap();
+    kirim::demo::seed_if_empty(&app.db, &app.base, &app.database_url).await.unwrap();
+    kirim::demo::seed_if_empty(&app.db, &app.base, &app.database_url).await.unwrap();
     assert_eq!(app.count_rows("organizations").await, 1, "a second start seeds nothing");
     assert_eq!(app.count_rows("contacts").await, 1000);
 

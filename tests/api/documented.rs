@@ -69,6 +69,10 @@ impl Documented {
                 "contact_ids": [ids.contact, "ctc_01HZZZZZZZZZZZZZZZZZZZZZZZ"],
                 "label_id": ids.label, "operation": "attach",
             }),
+            "BulkUpsertIn" => json!({
+                "contacts": [{ "phone_number": unique_phone(), "name": "Ana", "team_id": ids.team }],
+                "label_id": ids.label,
+            }),
             "WebhookSubscriptionIn" => json!({
                 "url": "https://93.184.216.34/hooks/kirim",
                 "events": ["contact.created", "label.deleted"], "description": "CRM",

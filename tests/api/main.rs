@@ -3,14 +3,23 @@
 
 mod documented;
 mod fixtures;
+mod hooks;
+mod receiver;
 mod support;
 
 mod accounts;
 mod auth;
 mod bulk;
 mod bulk_validation;
+mod cli;
+mod client;
 mod concurrency;
+mod console;
 mod contacts;
+mod delivery_flow;
+mod delivery_outcomes;
+mod delivery_retention;
+mod delivery_signature;
 mod demo;
 mod errors;
 mod filters;
@@ -27,4 +36,8 @@ mod pool;
 mod ratelimit;
 mod smoke;
 mod tenancy;
+mod upsert;
+mod upsert_events;
+mod upsert_validation;
+mod webhook_client;
 mod webhooks;

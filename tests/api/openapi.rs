@@ -67,7 +67,7 @@ async fn openapi_document_lists_every_operation_with_its_id() {
             ids += 1;
         }
     }
-    assert_eq!(ids, 29, "every operation of the contract, webhooks (§8) included");
+    assert_eq!(ids, 30, "every operation of the contract, webhooks (§8) included");
     let create = &document["paths"]["/v1/webhook_subscriptions"]["post"];
     assert_eq!(create["operationId"], "v1.webhook_subscription.create");
     let examples = &create["responses"]["400"]["content"]["application/json"]["examples"];
@@ -76,6 +76,8 @@ async fn openapi_document_lists_every_operation_with_its_id() {
     assert!(conflicts["subscription_limit_reached"].is_object());
     let list = &document["paths"]["/v1/{phone_number_id}/contacts"]["get"]["parameters"];
     assert!(list.as_array().unwrap().iter().any(|p| p["name"] == "updated_since"));
+    let upsert = &document["paths"]["/v1/{phone_number_id}/contacts/bulk_upsert"]["post"];
+    assert_eq!(upsert["operationId"], "v1.contact.bulk_upsert");
     assert_eq!(document["components"]["securitySchemes"]["bearerAuth"]["scheme"], "bearer");
 }
 

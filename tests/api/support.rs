@@ -15,6 +15,7 @@ use std::time::Duration;
 use kirim::admin::{self, NewAccount, NewOrg};
 use kirim::enums::{AccountStatus, Tier};
 use kirim::store::Db;
+use kirim::webhooks::WebhookSettings;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::Value;
 
@@ -28,6 +29,8 @@ pub struct TestApp {
     pub db: Db,
     /// The URL of this test's database, for servers started as separate processes.
     pub database_url: String,
+    /// This node's webhook dispatcher, when the test asked for one.
+    pub dispatcher: Option<kirim::dispatch::DispatcherHandle>,
     _database: TestDatabase,
 }
 
@@ -68,6 +71,27 @@ impl TestApp {
         Self { database_url: database.url.clone(), _database: database, ..app }
     }
 
+    /// A server with these webhook settings and, when `dispatch`, its dispatcher running.
+    pub async fn spawn_webhooks(settings: WebhookSettings, dispatch: bool) -> Self {
+        let postgres = std::env::var(PG_ENV).ok().filter(|url| !url.is_empty());
+        let database = TestDatabase::create(postgres).await;
+        let db = Db::connect(&database.url, 6).await.expect("connect to the test database");
+        db.migrate().await.expect("migrations apply");
+        let app = Self::serve_webhooks(db, settings, dispatch).await;
+        Self { database_url: database.url.clone(), _database: database, ..app }
+    }
+
+    /// Another node over `db` with these webhook settings (and its dispatcher, when `dispatch`).
+    pub async fn serve_webhooks(db: Db, settings: WebhookSettings, dispatch: bool) -> Self {
+        let state = kirim::state::AppState::new(db.clone()).await.expect("state");
+        let state = state.with_webhooks(settings);
+        let dispatcher = dispatch.then(|| {
+            let config = kirim::dispatch::DispatchConfig::new(&state.webhooks);
+            kirim::dispatch::Dispatcher::new(db, config, state.webhook_wake.clone()).spawn()
+        });
+        Self { dispatcher, ..Self::serve_state(state).await }
+    }
+
     /// Another server over the same database, as a second node would be.
     pub async fn serve(db: Db) -> Self {
         let state = kirim::state::AppState::new(db.clone()).await.expect("state");
@@ -85,11 +109,13 @@ impl TestApp {
             kirim::http_server::run(listener, kirim::app::app(state), forever, Duration::ZERO)
                 .await;
         });
+        kirim_client::install_tls_provider();
         Self {
             base: format!("http://{address}"),
             client: reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap(),
             db,
             database_url: String::new(),
+            dispatcher: None,
             _database: TestDatabase::none(),
         }
     }
@@ -146,6 +172,20 @@ impl TestApp {
         let phone = account.phone_number.clone();
         admin::create_account(&self.db, account).await.unwrap();
         (digits, phone)
+    }
+
+    /// A `kirim-client` of this server with the org's key, retrying quickly.
+    pub fn api(&self, org: &Org) -> kirim_client::Client {
+        let backoff = kirim_client::retry::Backoff {
+            base: Duration::from_millis(20),
+            cap: Duration::from_secs(2),
+        };
+        kirim_client::Client::builder()
+            .base_url(&self.base)
+            .api_key(&org.key)
+            .backoff(backoff)
+            .build()
+            .unwrap()
     }
 
     pub fn request(&self, method: Method, key: &str, path: &str) -> RequestBuilder {
@@ -360,4 +400,25 @@ impl Drop for TestDatabase {
             }
         }
     }
+}
+
+/// Signs in to the console at `base` through its form, as a same-origin browser page would:
+/// the status, the `kirim_console=…` cookie pair if the key was accepted, and the page.
+pub async fn console_sign_in(base: &str, key: &str) -> (StatusCode, Option<String>, String) {
+    let browser =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = browser
+        .post(format!("{base}/console/session"))
+        .header("Sec-Fetch-Site", "same-origin")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("key={key}"))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let cookie = r.headers().get("set-cookie").map(|c| {
+        let header = c.to_str().unwrap();
+        header.split(';').next().unwrap().to_owned()
+    });
+    (status, cookie, r.text().await.unwrap())
 }

@@ -4,9 +4,15 @@
 #[path = "../api/support.rs"]
 mod support;
 
+#[path = "../api/fixtures.rs"]
+mod fixtures;
+#[path = "../api/receiver.rs"]
+mod receiver;
+
 mod node;
 
 mod crash;
+mod delivery;
 mod lifecycle;
 mod outage;
 mod revocation;

@@ -51,6 +51,8 @@ impl Node {
         redis_url: Option<&str>,
         env: &[(&str, &str)],
     ) -> Self {
+        // The tests' own reqwest clients need a TLS provider installed (see kirim-client).
+        kirim_client::install_tls_provider();
         let mut command = Command::new(env!("CARGO_BIN_EXE_kirim"));
         command
             .args(["serve", "--listen", "127.0.0.1:0", "--database-url", database_url])

@@ -1,10 +1,11 @@
-//! An API key never appears in logs, error bodies or metrics, whatever the request does with it.
+//! An API key never appears in logs, error bodies or metrics, whatever the request does with it,
+//! the console's sign-in form and session cookie included.
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::node::Node;
-use crate::support::{TestApp, send};
+use crate::support::{TestApp, console_sign_in, send};
 
 #[tokio::test]
 async fn keys_appear_in_no_log_line_error_or_metric() {
@@ -40,11 +41,28 @@ async fn keys_appear_in_no_log_line_error_or_metric() {
         r.assert_status(StatusCode::UNAUTHORIZED);
         bodies.push_str(&r.body.to_string());
     }
+    // The console: the key posted to its sign-in form, then used through the session cookie.
+    let mut sealed = Vec::new();
+    for key in [&org.key, &revoked.key, &unknown, &malformed] {
+        let (status, cookie, page) = console_sign_in(&node.base, key).await;
+        assert!(!status.is_server_error());
+        bodies.push_str(&page);
+        let Some(cookie) = cookie else { continue };
+        let me = client.get(node.url("/console/api/v1/me")).header("Cookie", &cookie);
+        let me = me.send().await.unwrap();
+        assert_eq!(me.status(), StatusCode::OK, "the console signs in with {key}");
+        sealed.push(cookie.trim_start_matches("kirim_console=").to_owned());
+    }
+    assert_eq!(sealed.len(), 1, "only the valid key opens a console session");
+
     let metrics = client.get(node.url("/metrics")).send().await.unwrap().text().await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let log = node.stderr.lock().unwrap().clone();
     assert!(log.contains("request"), "the log was captured");
 
+    for (what, text) in [("log", &log), ("metrics", &metrics)] {
+        assert!(!text.contains(&sealed[0]), "{what} contains a console session cookie");
+    }
     for key in [&org.key, &revoked.key, &unknown, &malformed] {
         let secret = key.trim_start_matches("kdv_live_");
         for (what, text) in [("log", &log), ("metrics", &metrics)] {

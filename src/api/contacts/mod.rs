@@ -3,13 +3,16 @@
 //! - this file: the contact resource (create, fetch, update, delete);
 //! - [`list`]: paged listing with filters;
 //! - [`links`]: one contact's labels;
-//! - [`bulk`]: attach or detach a label on up to 1,000 contacts at once.
+//! - [`bulk`]: attach or detach a label on up to 1,000 contacts at once;
+//! - [`upsert`]: create or update up to 1,000 contacts at once, matched by phone number.
 
 mod bulk;
 mod links;
 mod list;
+mod upsert;
 
 pub use bulk::MAX_IDS;
+pub use upsert::MAX_ITEMS as MAX_UPSERT_ITEMS;
 
 use axum::http::StatusCode;
 use serde::Serialize;
@@ -36,6 +39,7 @@ pub fn routes() -> Routes {
         .get("/v1/{phone_number_id}/contacts", list::list)
         .post("/v1/{phone_number_id}/contacts", create)
         .post("/v1/{phone_number_id}/contacts/bulk_label", bulk::bulk_label)
+        .post("/v1/{phone_number_id}/contacts/bulk_upsert", upsert::bulk_upsert)
         .get("/v1/{phone_number_id}/contacts/{id}", fetch)
         .patch("/v1/{phone_number_id}/contacts/{id}", update)
         .delete("/v1/{phone_number_id}/contacts/{id}", remove)

@@ -1,0 +1,77 @@
+// CSV import rules, the same as `kirim contacts import`: a header row; `phone_number` required;
+// `name`, `email` and `team_id` are fields; every other column goes into `metadata` as a string.
+// An empty cell leaves that field out (it never clears a stored value).
+
+import { contactProblems } from './rules.js';
+
+const FIELDS = ['phone_number', 'name', 'email', 'team_id'];
+
+/** RFC 4180 records: `[{line, cells}]`, `line` being where the record starts (1-based). */
+function parseCsv(text) {
+  const records = [];
+  let cells = [];
+  let cell = '';
+  let quoted = false;
+  let line = 1;
+  let start = 1;
+  const s = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (quoted) {
+      if (c === '"' && s[i + 1] === '"') { cell += '"'; i++; } else if (c === '"') quoted = false;
+      else { if (c === '\n') line++; cell += c; }
+    } else if (c === '"' && cell === '') quoted = true;
+    else if (c === ',') { cells.push(cell); cell = ''; }
+    else if (c === '\n' || c === '\r') {
+      if (c === '\r' && s[i + 1] === '\n') i++;
+      cells.push(cell);
+      records.push({ line: start, cells });
+      cells = []; cell = ''; line++; start = line;
+    } else cell += c;
+  }
+  if (cell !== '' || cells.length) { cells.push(cell); records.push({ line: start, cells }); }
+  // Blank lines are not rows.
+  return records.filter((r) => !(r.cells.length === 1 && r.cells[0].trim() === ''));
+}
+
+/**
+ * The rows of a CSV as contacts to upsert: `{header, rows: [{line, contact}], errors: [{line,
+ * message}]}`. A file-level problem (no header, no phone_number column) is the only error.
+ */
+export function contactsFromCsv(text) {
+  const records = parseCsv(text);
+  if (records.length === 0) return { header: [], rows: [], errors: [{ line: 1, message: 'The file is empty.' }] };
+  const header = records[0].cells.map((h) => h.trim());
+  const duplicate = header.find((h, i) => header.indexOf(h) !== i);
+  if (!header.includes('phone_number')) return { header, rows: [], errors: [{ line: 1, message: 'The header row has no phone_number column.' }] };
+  if (duplicate !== undefined) return { header, rows: [], errors: [{ line: 1, message: `The column ${duplicate || '(empty)'} appears twice.` }] };
+  const rows = [];
+  const errors = [];
+  const seen = new Map();
+  for (const { line, cells } of records.slice(1)) {
+    if (cells.length !== header.length) {
+      errors.push({ line, message: `${cells.length} cells where the header has ${header.length}.` });
+      continue;
+    }
+    const contact = {};
+    const metadata = {};
+    header.forEach((name, i) => {
+      const value = FIELDS.includes(name) ? cells[i].trim() : cells[i];
+      if (value === '') return;
+      if (FIELDS.includes(name)) contact[name] = value;
+      else metadata[name] = value;
+    });
+    if (Object.keys(metadata).length) contact.metadata = metadata;
+    const problems = contactProblems(contact);
+    if (contact.phone_number && seen.has(contact.phone_number)) {
+      problems.push({ message: `phone_number ${contact.phone_number} is already on line ${seen.get(contact.phone_number)}.` });
+    }
+    if (problems.length) {
+      errors.push({ line, message: problems.map((p) => p.message).join(' ') });
+      continue;
+    }
+    seen.set(contact.phone_number, line);
+    rows.push({ line, contact });
+  }
+  return { header, rows, errors };
+}

@@ -1,0 +1,174 @@
+//! Reading an import file: each CSV row becomes a bulk-upsert item, checked here by the
+//! contract's own field rules so that a bad row is reported with its line and never sent.
+//!
+//! Columns: `phone_number` (required), `name`, `email`, `team_id`, `metadata` (a JSON object, as
+//! `export` writes it); `id`, `created_at` and `updated_at` (written by `export`) are ignored;
+//! any other column becomes a metadata key with the cell as its string value. Empty cells are
+//! left out, so a re-import never clears a field.
+
+use std::collections::HashMap;
+
+use kirim_client::{ContactPatch, UpsertItem};
+use serde_json::{Map, Value};
+
+use super::Failure;
+use crate::validate;
+
+/// Columns `export` writes that are not contact fields.
+const IGNORED: [&str; 3] = ["id", "created_at", "updated_at"];
+
+/// A row that cannot be imported: its line in the file and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub line: u64,
+    pub phone_number: String,
+    pub param: String,
+    pub reason: String,
+}
+
+/// A row ready to send, with the line it came from.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub line: u64,
+    pub item: UpsertItem,
+}
+
+/// Every data row of the file, in order: ready to send, or why not.
+pub fn read(bytes: &[u8]) -> Result<Vec<Result<Row, RowError>>, Failure> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    let header: Vec<String> = reader
+        .headers()?
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_owned())
+        .collect();
+    if !header.iter().any(|h| h == "phone_number") {
+        return Err(Failure::Input(
+            "the file has no `phone_number` column in its header row".into(),
+        ));
+    }
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record?;
+        let line = record.position().map_or(0, csv::Position::line);
+        let cells: Vec<(&str, &str)> =
+            header.iter().map(String::as_str).zip(record.iter().map(str::trim)).collect();
+        let row = parse(line, &cells).and_then(|row| {
+            let phone = row.item.phone_number.clone();
+            match seen.insert(phone.clone(), line) {
+                Some(first) => Err(RowError {
+                    line,
+                    phone_number: phone,
+                    param: "phone_number".into(),
+                    reason: format!("the same phone number is on line {first}"),
+                }),
+                None => Ok(row),
+            }
+        });
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+fn parse(line: u64, cells: &[(&str, &str)]) -> Result<Row, RowError> {
+    let get = |name: &str| {
+        cells.iter().find(|(h, _)| *h == name).map(|(_, v)| *v).filter(|v| !v.is_empty())
+    };
+    let phone = get("phone_number").unwrap_or("");
+    let fail = |e: crate::error::ApiError| RowError {
+        line,
+        phone_number: phone.to_owned(),
+        param: e.param().unwrap_or("").to_owned(),
+        reason: e.to_string(),
+    };
+    if phone.is_empty() {
+        return Err(fail(crate::error::ApiError::MissingField("phone_number".into())));
+    }
+    validate::phone_number("phone_number", phone).map_err(fail)?;
+    let name = get("name").map(validate::contact_name).transpose().map_err(fail)?;
+    let email = get("email").map(validate::email).transpose().map_err(fail)?;
+    let team = get("team_id").map(validate::team_id).transpose().map_err(fail)?;
+
+    let mut metadata: Map<String, Value> = match get("metadata") {
+        None => Map::new(),
+        Some(text) => match serde_json::from_str(text) {
+            Ok(Value::Object(map)) => map,
+            _ => {
+                return Err(fail(crate::error::ApiError::invalid_field(
+                    "metadata",
+                    "the `metadata` column must hold a JSON object",
+                )));
+            }
+        },
+    };
+    for (column, value) in cells {
+        let known = ["phone_number", "name", "email", "team_id", "metadata"];
+        if known.contains(column)
+            || IGNORED.contains(column)
+            || value.is_empty()
+            || column.is_empty()
+        {
+            continue;
+        }
+        metadata.insert((*column).to_owned(), Value::String((*value).to_owned()));
+    }
+    metadata.retain(|_, v| !v.is_null());
+    validate::metadata(&metadata).map_err(fail)?;
+
+    let item = UpsertItem {
+        phone_number: phone.to_owned(),
+        fields: ContactPatch {
+            name: name.map(|n| Some(n.to_owned())),
+            email: email.map(|e| Some(e.to_owned())),
+            metadata: (!metadata.is_empty()).then_some(Some(metadata)),
+            team_id: team.map(|t| Some(t.to_string())),
+        },
+    };
+    Ok(Row { line, item })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_become_items_and_bad_rows_name_their_line_and_field() {
+        let file = "phone_number,name,email,city\n\
+                    +14155550123,Ana,ana@example.com,Jakarta\n\
+                    0812,Bad,,\n\
+                    +14155550124,,not-an-email,\n\
+                    +14155550123,Again,,\n";
+        let rows = read(file.as_bytes()).unwrap();
+        assert_eq!(rows.len(), 4);
+        let ok = rows[0].as_ref().unwrap();
+        assert_eq!(ok.line, 2);
+        assert_eq!(ok.item.fields.name, Some(Some("Ana".into())));
+        let meta = ok.item.fields.metadata.clone().unwrap().unwrap();
+        assert_eq!(meta["city"], "Jakarta");
+        let bad: Vec<(u64, String)> = rows
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .map(|e| (e.line, e.param.clone()))
+            .collect();
+        assert_eq!(
+            bad,
+            [(3, "phone_number".into()), (4, "email".into()), (5, "phone_number".into())]
+        );
+    }
+
+    #[test]
+    fn exported_files_read_back_with_typed_metadata_and_ignored_columns() {
+        let file = "phone_number,name,email,team_id,metadata,id,created_at,updated_at\n\
+                    +14155550123,Ana,,,\"{\"\"visits\"\":3}\",ctc_X,2026,2026\n";
+        let rows = read(file.as_bytes()).unwrap();
+        let item = &rows[0].as_ref().unwrap().item;
+        let meta = item.fields.metadata.clone().unwrap().unwrap();
+        assert_eq!(meta, serde_json::json!({ "visits": 3 }).as_object().unwrap().clone());
+        assert_eq!(item.fields.email, None, "empty cells are left out");
+    }
+
+    #[test]
+    fn a_file_without_a_phone_number_column_is_refused() {
+        assert!(read(b"name,email\nAna,a@b.co\n").is_err());
+    }
+}

@@ -1,0 +1,244 @@
+//! `kirim labels list|create|delete|apply`.
+//!
+//! `apply` attaches (or detaches) a label on any number of contacts: the ids come from a file,
+//! another label or a search; they are sorted, de-duplicated and sent through bulk label in
+//! chunks of 1,000, each with an `Idempotency-Key` derived from the job (account, label,
+//! operation, the chunk's ids), so a re-run after a crash replays the chunks that finished
+//! instead of redoing them. The totals are summed over the chunks.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use kirim_client::{BulkLabelResult, Client, ContactFilter, Method, NewLabel};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::output::{table, to_value};
+use super::progress::Progress;
+use super::{Done, Failure, Output, Remote, finish};
+use crate::ids::hex;
+
+const CHUNK: usize = 1000;
+
+#[derive(Debug, Args)]
+pub struct LabelsArgs {
+    #[command(flatten)]
+    remote: Remote,
+    #[command(subcommand)]
+    command: LabelsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum LabelsCommand {
+    /// List the organisation's labels.
+    List {
+        /// Only this team's labels.
+        #[arg(long)]
+        team: Option<String>,
+    },
+    /// Create a label.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// gray (default), red, orange, amber, yellow, lime, green, emerald, teal, sky, blue,
+        /// violet or pink.
+        #[arg(long)]
+        color: Option<String>,
+        /// The team (required when the organisation has several).
+        #[arg(long)]
+        team: Option<String>,
+    },
+    /// Delete a label (it comes off every contact).
+    Delete {
+        /// The label's id (`lbl_…`).
+        label: String,
+    },
+    /// Attach a label to (or, with --detach, remove it from) any number of contacts.
+    Apply(ApplyArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("source").required(true).args(["ids", "from_label", "search"]))]
+struct ApplyArgs {
+    /// The label to apply (`lbl_…`).
+    label: String,
+    /// The account's phone_number_id.
+    #[arg(long)]
+    account: String,
+    /// A file of contact ids: one per line, or a CSV with an `id` column (as `export` writes).
+    #[arg(long)]
+    ids: Option<PathBuf>,
+    /// The contacts carrying this other label.
+    #[arg(long)]
+    from_label: Option<String>,
+    /// The contacts whose name or email contains this.
+    #[arg(long)]
+    search: Option<String>,
+    /// Remove the label instead of attaching it.
+    #[arg(long)]
+    detach: bool,
+}
+
+pub async fn run(args: LabelsArgs) -> ExitCode {
+    let output = args.remote.output();
+    let result = async {
+        let client = args.remote.client()?;
+        match args.command {
+            LabelsCommand::List { team } => list(&client, output, team.as_deref()).await,
+            LabelsCommand::Create { name, color, team } => {
+                let label = client.create_label(&NewLabel { name, color, team_id: team }).await?;
+                output.result(&label, || format!("created {} ({})", label.id, label.name));
+                Ok(Done::Ok)
+            }
+            LabelsCommand::Delete { label } => {
+                let deleted = client.delete_label(&label).await?;
+                output.result(&deleted, || format!("deleted {}", deleted.id));
+                Ok(Done::Ok)
+            }
+            LabelsCommand::Apply(apply_args) => apply(&client, output, apply_args).await,
+        }
+    }
+    .await;
+    finish(output, result).await
+}
+
+async fn list(client: &Client, output: Output, team: Option<&str>) -> Result<Done, Failure> {
+    let labels = client.list_labels(team).collect().await?;
+    output.result(&to_value(&labels), || {
+        let rows: Vec<Vec<String>> = labels
+            .iter()
+            .map(|l| vec![l.id.clone(), l.name.clone(), l.color.clone(), l.team_id.clone()])
+            .collect();
+        table(&["ID", "NAME", "COLOR", "TEAM"], &rows)
+    });
+    Ok(Done::Ok)
+}
+
+async fn apply(client: &Client, output: Output, args: ApplyArgs) -> Result<Done, Failure> {
+    let mut ids = collect_ids(client, &args).await?;
+    ids.sort_unstable();
+    ids.dedup();
+    let operation = if args.detach { "detach" } else { "attach" };
+    let path = format!("/v1/{}/contacts/bulk_label", args.account);
+    let mut total = BulkLabelResult::default();
+    let mut replayed = 0u64;
+    let mut progress = Progress::new("ids", Some(ids.len() as u64), output.json);
+    for chunk in ids.chunks(CHUNK) {
+        let key = chunk_key(&args.account, &args.label, operation, chunk);
+        let body = json!({ "contact_ids": chunk, "label_id": args.label, "operation": operation });
+        let reply =
+            client.with_idempotency_key(key).send(Method::POST, &path, &[], Some(&body)).await?;
+        let result: BulkLabelResult = reply.into_data()?;
+        total.applied += result.applied;
+        total.skipped_cross_org += result.skipped_cross_org;
+        total.skipped_team_mismatch += result.skipped_team_mismatch;
+        replayed += u64::from(reply.replayed());
+        progress.advance(chunk.len() as u64);
+    }
+    progress.finish();
+    let summary = json!({
+        "label_id": args.label,
+        "operation": operation,
+        "ids": ids.len(),
+        "chunks": ids.len().div_ceil(CHUNK),
+        "replayed_chunks": replayed,
+        "applied": total.applied,
+        "skipped_cross_org": total.skipped_cross_org,
+        "skipped_team_mismatch": total.skipped_team_mismatch,
+    });
+    output.result(&summary, || {
+        format!(
+            "{operation} {}: {} ids, {} applied, {} skipped (not this account's), {} skipped (other team)",
+            args.label,
+            ids.len(),
+            total.applied,
+            total.skipped_cross_org,
+            total.skipped_team_mismatch
+        )
+    });
+    Ok(Done::Ok)
+}
+
+async fn collect_ids(client: &Client, args: &ApplyArgs) -> Result<Vec<String>, Failure> {
+    if let Some(path) = &args.ids {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Failure::Input(format!("cannot read {}: {e}", path.display())))?;
+        return ids_from_file(&text);
+    }
+    let filter = ContactFilter {
+        label_id: args.from_label.clone(),
+        search: args.search.clone(),
+        limit: Some(100),
+        ..Default::default()
+    };
+    let mut pages = client.list_contacts(&args.account, &filter);
+    let mut ids = Vec::new();
+    while let Some(page) = pages.next_page().await? {
+        ids.extend(page.into_iter().map(|c| c.id));
+    }
+    Ok(ids)
+}
+
+/// Ids one per line, or the `id` column of a CSV with a header row.
+fn ids_from_file(text: &str) -> Result<Vec<String>, Failure> {
+    let first = text.lines().next().unwrap_or("");
+    if first.contains(',') {
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let column = reader
+            .headers()?
+            .iter()
+            .position(|h| h.trim() == "id")
+            .ok_or_else(|| Failure::Input("the CSV file has no `id` column".into()))?;
+        let mut ids = Vec::new();
+        for record in reader.records() {
+            if let Some(id) = record?.get(column).map(str::trim).filter(|s| !s.is_empty()) {
+                ids.push(id.to_owned());
+            }
+        }
+        return Ok(ids);
+    }
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && *l != "id")
+        .map(str::to_owned)
+        .collect())
+}
+
+/// The same chunk of the same job always has the same key.
+fn chunk_key(account: &str, label: &str, operation: &str, ids: &[String]) -> String {
+    let mut hash = Sha256::new();
+    for part in ["kirim labels apply", account, label, operation] {
+        hash.update(part.as_bytes());
+        hash.update(b"\n");
+    }
+    for id in ids {
+        hash.update(id.as_bytes());
+        hash.update(b"\n");
+    }
+    format!("apply-{}", &hex(&hash.finalize())[..40])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_keys_are_derived_from_the_job_alone() {
+        let ids = vec!["ctc_A".to_owned(), "ctc_B".to_owned()];
+        let key = chunk_key("1065", "lbl_1", "attach", &ids);
+        assert_eq!(key, chunk_key("1065", "lbl_1", "attach", &ids));
+        assert_ne!(key, chunk_key("1065", "lbl_1", "detach", &ids));
+        assert_ne!(key, chunk_key("1065", "lbl_2", "attach", &ids));
+        assert_ne!(key, chunk_key("1065", "lbl_1", "attach", &ids[..1]));
+    }
+
+    #[test]
+    fn id_files_are_lines_or_an_id_column() {
+        assert_eq!(ids_from_file("ctc_A\n\nctc_B\n").unwrap(), ["ctc_A", "ctc_B"]);
+        let csv = "phone_number,name,id\n+1415,Ana,ctc_A\n+1416,,ctc_B\n";
+        assert_eq!(ids_from_file(csv).unwrap(), ["ctc_A", "ctc_B"]);
+        assert!(ids_from_file("a,b\n1,2\n").is_err());
+    }
+}

@@ -1,0 +1,138 @@
+//! Recording what an attempt came to, in the transaction that also keeps the subscription's
+//! run of dead deliveries (auto-disable, contract §8.4), and the outbox's upkeep: its backlog
+//! and its retention purge.
+
+use super::webhooks::deliveries;
+use super::{Conn, on_conn};
+use crate::ids::{DeliveryId, SubscriptionId};
+
+/// Deliveries that die in a row before their subscription is disabled.
+pub const DISABLE_AFTER: i64 = 24;
+
+/// One finished attempt, ready to store.
+pub struct AttemptRecord<'a> {
+    pub delivery_id: &'a DeliveryId,
+    pub subscription_id: &'a SubscriptionId,
+    pub node: &'a str,
+    /// `delivered`, `failed` or `dead`.
+    pub status: &'static str,
+    pub next_attempt_at: Option<i64>,
+    pub attempted_at: i64,
+    pub response_status: Option<i64>,
+    pub response_body: Option<&'a str>,
+    pub last_error: Option<&'static str>,
+}
+
+/// What storing the attempt changed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Recorded {
+    /// The lease was no longer ours (it expired and another node took the row, or the row was
+    /// finished meanwhile, e.g. by deleting its subscription): nothing was written.
+    LeaseLost,
+    Stored,
+    /// Stored, and this death disabled the subscription.
+    StoredAndDisabled,
+}
+
+/// Stores the attempt if this node still holds the lease, and keeps the subscription's count of
+/// dead deliveries: any delivery resets it; the 24th death in a row disables the subscription and
+/// kills its unfinished deliveries.
+pub async fn record(mut conn: Conn<'_>, a: &AttemptRecord<'_>) -> sqlx::Result<Recorded> {
+    const STORE: &str = "UPDATE webhook_deliveries SET status = $1, attempts = attempts + 1, \
+        next_attempt_at = $2, last_attempt_at = $3, response_status = $4, response_body = $5, \
+        last_error = $6, locked_by = NULL, locked_until = NULL, updated_at = $3 \
+        WHERE id = $7 AND locked_by = $8 AND status IN ('pending', 'failed')";
+    let stored = on_conn!(conn.reborrow(), |c| sqlx::query(STORE)
+        .bind(a.status)
+        .bind(a.next_attempt_at)
+        .bind(a.attempted_at)
+        .bind(a.response_status)
+        .bind(a.response_body)
+        .bind(a.last_error)
+        .bind(a.delivery_id)
+        .bind(a.node)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if stored == 0 {
+        return Ok(Recorded::LeaseLost);
+    }
+    match a.status {
+        "delivered" => {
+            const RESET: &str = "UPDATE webhook_subscriptions SET consecutive_failures = 0 \
+                WHERE id = $1 AND consecutive_failures <> 0";
+            on_conn!(conn, |c| sqlx::query(RESET)
+                .bind(a.subscription_id)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+            Ok(Recorded::Stored)
+        }
+        "dead" => count_death(conn, a.subscription_id, a.attempted_at).await,
+        _ => Ok(Recorded::Stored),
+    }
+}
+
+async fn count_death(
+    mut conn: Conn<'_>,
+    subscription_id: &SubscriptionId,
+    now: i64,
+) -> sqlx::Result<Recorded> {
+    const COUNT: &str = "UPDATE webhook_subscriptions \
+        SET consecutive_failures = consecutive_failures + 1 WHERE id = $1 \
+        RETURNING consecutive_failures, status";
+    const DISABLE: &str = "UPDATE webhook_subscriptions SET status = 'disabled', \
+        disabled_reason = 'consecutive_failures', updated_at = $2 \
+        WHERE id = $1 AND status <> 'disabled' AND deleted_at IS NULL";
+    let (failures, status): (i64, String) = on_conn!(conn.reborrow(), |c| sqlx::query_as(COUNT)
+        .bind(subscription_id)
+        .fetch_one(c)
+        .await)?;
+    if failures < DISABLE_AFTER || status == "disabled" {
+        return Ok(Recorded::Stored);
+    }
+    let disabled = on_conn!(conn.reborrow(), |c| sqlx::query(DISABLE)
+        .bind(subscription_id)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if disabled == 0 {
+        return Ok(Recorded::Stored);
+    }
+    deliveries::kill_unfinished(conn, subscription_id, "subscription_disabled", now).await?;
+    Ok(Recorded::StoredAndDisabled)
+}
+
+/// The next time anything is scheduled: the oldest `next_attempt_at` of unfinished deliveries
+/// of active subscriptions (in the past: the backlog's age; in the future: when to look again).
+pub async fn earliest_due(conn: Conn<'_>) -> sqlx::Result<Option<i64>> {
+    const SQL: &str = "SELECT MIN(d.next_attempt_at) FROM webhook_deliveries d \
+        JOIN webhook_subscriptions s ON s.id = d.subscription_id \
+        WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at IS NOT NULL \
+        AND s.status = 'active' AND s.deleted_at IS NULL";
+    on_conn!(conn, |c| sqlx::query_scalar(SQL).fetch_one(c).await)
+}
+
+/// Deletes up to `batch` deliveries, then up to `batch` events (with the deliveries that point
+/// at them), created before `cutoff`; returns how many rows went. Batched so that a large purge
+/// never holds a long transaction; the caller repeats while it returns a full batch.
+pub async fn purge_before(mut conn: Conn<'_>, cutoff: i64, batch: i64) -> sqlx::Result<u64> {
+    const DELIVERIES: &str = "DELETE FROM webhook_deliveries WHERE id IN \
+        (SELECT id FROM webhook_deliveries WHERE created_at < $1 LIMIT $2)";
+    const EVENTS: &str = "DELETE FROM webhook_events WHERE id IN \
+        (SELECT id FROM webhook_events WHERE created_at < $1 LIMIT $2)";
+    let deliveries = on_conn!(conn.reborrow(), |c| sqlx::query(DELIVERIES)
+        .bind(cutoff)
+        .bind(batch)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    let events = on_conn!(conn, |c| sqlx::query(EVENTS)
+        .bind(cutoff)
+        .bind(batch)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(deliveries + events)
+}

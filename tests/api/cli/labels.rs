@@ -1,0 +1,99 @@
+//! `kirim labels …`: apply at scale; `--json` results, JSON errors and exit codes.
+
+use serde_json::{Value, json};
+
+use super::{Dir, kirim};
+use crate::support::{Org, TestApp};
+
+#[tokio::test]
+async fn labels_apply_sends_2500_ids_in_chunks_and_sums_the_totals() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let stranger = app.org().await;
+    let dir = Dir::new();
+    let mut ids = app.insert_contacts(&org, 2500).await;
+    // Another organisation's contacts are counted, not touched; duplicates count once.
+    ids.extend(app.insert_contacts(&stranger, 3).await);
+    ids.push(ids[0].clone());
+    let file = dir.file("ids.txt", &ids.join("\n"));
+    let label = app.label(&org, "Black Friday").await;
+
+    let args =
+        ["labels", "apply", &label, "--account", &org.phone_number_id, "--ids", &file, "--json"];
+    let run = kirim(&app, &org, &args).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let s = run.json();
+    assert_eq!((s["ids"].clone(), s["chunks"].clone()), (json!(2503), json!(3)));
+    assert_eq!(s["applied"], 2500);
+    assert_eq!(s["skipped_cross_org"], 3);
+    assert_eq!(app.links_of_label(&label).await.len(), 2500);
+
+    let again = kirim(&app, &org, &args).await;
+    assert_eq!(again.json()["replayed_chunks"], 3, "a re-run replays finished chunks");
+    assert_eq!(again.json()["applied"], 2500);
+
+    // From another label, detaching.
+    let other = app.label(&org, "Copy").await;
+    let copy = [
+        "labels",
+        "apply",
+        &other,
+        "--account",
+        &org.phone_number_id,
+        "--from-label",
+        &label,
+        "--json",
+    ];
+    assert_eq!(kirim(&app, &org, &copy).await.json()["applied"], 2500);
+    let detach = [
+        "labels",
+        "apply",
+        &other,
+        "--account",
+        &org.phone_number_id,
+        "--from-label",
+        &label,
+        "--detach",
+        "--json",
+    ];
+    assert_eq!(kirim(&app, &org, &detach).await.json()["applied"], 2500);
+    assert!(app.links_of_label(&other).await.is_empty());
+}
+
+#[tokio::test]
+async fn json_mode_puts_results_on_stdout_and_errors_on_stderr_with_documented_exit_codes() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    app.label(&org, "One").await;
+    let run = kirim(&app, &org, &["labels", "list", "--json"]).await;
+    assert_eq!(run.code, 0);
+    assert_eq!(run.json()[0]["name"], "One");
+
+    let run =
+        kirim(&app, &org, &["labels", "delete", "lbl_01HZY0F2S5V8W9X0Y1Z2A3B4C5", "--json"]).await;
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.is_empty());
+    let error: Value = serde_json::from_str(run.stderr.trim()).unwrap();
+    assert_eq!(error["error"]["code"], "resource_not_found");
+    assert_eq!(error["error"]["status"], 404);
+    assert!(error["error"]["request_id"].as_str().unwrap().starts_with("req_"));
+
+    let stranger = Org { key: "kdv_live_AAAAAAAAAAAAAAAAAAAAAAAA".into(), ..org.clone() };
+    let run =
+        kirim(&app, &stranger, &["contacts", "list", "--account", &org.phone_number_id, "--json"])
+            .await;
+    assert_eq!(run.code, 1);
+    let error: Value = serde_json::from_str(run.stderr.trim()).unwrap();
+    assert_eq!(error["error"]["code"], "invalid_api_key");
+
+    let run = kirim(&app, &org, &["labels", "apply", "lbl_x", "--account", "1"]).await;
+    assert_eq!(run.code, 2, "no id source: usage error; {}", run.stderr);
+    let run = kirim(
+        &app,
+        &org,
+        &["contacts", "list", "--account", &org.phone_number_id, "--format", "json"],
+    )
+    .await;
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.is_empty(), "no contacts, no lines");
+}
