@@ -128,16 +128,8 @@ pub(crate) async fn floor_call(
     op: Operation,
 ) -> sqlx::Result<u64> {
     let mut tx = db.begin().await?;
-    kirim::store::accounts::get(tx.conn(), &seeded.org, &seeded.account).await?;
-    let label = kirim::store::links::lock_label(
-        tx.conn(),
-        &seeded.org,
-        &LabelId::from_trusted(label.to_owned()),
-    )
-    .await?
-    .expect("label exists");
-    // The changed ids are what the handler records events for; seeding needs only the count.
-    let (outcome, _changed) = kirim::store::links::bulk(
+    let label = LabelId::from_trusted(label.to_owned());
+    let result = kirim::store::links::bulk(
         tx.conn(),
         &seeded.org,
         &seeded.account,
@@ -145,8 +137,12 @@ pub(crate) async fn floor_call(
         ids,
         op,
         kirim::clock::now_ms(),
+        false,
     )
     .await?;
+    let kirim::store::links::Bulk::Applied { outcome, .. } = result else {
+        panic!("the seeded account and label exist");
+    };
     tx.commit().await?;
     Ok(outcome.applied as u64)
 }

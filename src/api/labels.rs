@@ -23,6 +23,7 @@ use crate::state::AppState;
 use crate::store;
 use crate::store::labels::LabelRow;
 use crate::validate;
+use crate::webhooks::events::CONTACT_UPDATED;
 use crate::webhooks::outbox;
 use crate::wire::{Data, List};
 
@@ -191,15 +192,19 @@ async fn remove(tenant: Tenant, mut db: DbConn, Path(id): Path<String>) -> Resul
         .ok_or(ApiError::not_found_param("label", "id"))?;
     let unlinked = store::links::detach_all(db.conn(), &id).await?;
     let now = clock::now_ms();
-    let touched = store::contacts::touch(db.conn(), &tenant.org_id, &unlinked, now).await?;
-    let mut recorded = Vec::with_capacity(touched.len() + 1);
-    if !touched.is_empty() {
-        // Contacts of every account of the organisation: their phone numbers, in one query.
-        let accounts = store::accounts::list(db.conn(), &tenant.org_id, false).await?;
-        let phone_numbers: HashMap<PhoneNumberId, String> =
-            accounts.into_iter().map(|a| (a.phone_number_id, a.phone_number)).collect();
-        let changes = LabelChanges::detached(&id);
-        recorded.extend(events::links_changed(touched, &phone_numbers, &changes));
+    let mut recorded = Vec::new();
+    if outbox::wanted(db.conn(), &tenant.org_id, CONTACT_UPDATED).await? {
+        let touched = store::contacts::touch(db.conn(), &tenant.org_id, &unlinked, now).await?;
+        if !touched.is_empty() {
+            // Contacts of every account of the organisation: their phone numbers, in one query.
+            let accounts = store::accounts::list(db.conn(), &tenant.org_id, false).await?;
+            let phone_numbers: HashMap<PhoneNumberId, String> =
+                accounts.into_iter().map(|a| (a.phone_number_id, a.phone_number)).collect();
+            let changes = LabelChanges::detached(&id);
+            recorded.extend(events::links_changed(touched, &phone_numbers, &changes));
+        }
+    } else {
+        store::contacts::stamp(db.conn(), &tenant.org_id, &unlinked, now).await?;
     }
     recorded.push(events::label_deleted(&LabelOut::from(last)));
     outbox::record(db.conn(), &tenant.org_id, recorded).await?;

@@ -1,14 +1,15 @@
 //! Contact ↔ label links: one at a time, or in bulk.
 //!
-//! Every change to a label's links first locks the label's row (PostgreSQL `FOR UPDATE`; on SQLite
-//! the write transaction is already exclusive). Writers of one label therefore run one after
-//! another, which rules out deadlocks between overlapping bulk calls and makes a concurrent label
-//! deletion wait for them, so a bulk call is never half-applied.
-//! The contacts involved are then locked `FOR KEY SHARE`: they cannot be deleted under the call,
-//! while edits to their other fields go on.
+//! Every change to a label's links, and the label's deletion, first locks the label's row
+//! (PostgreSQL `FOR UPDATE`; on SQLite the write transaction is already exclusive). Writers of
+//! one label therefore run one after another and a deletion waits for them, so a bulk call is
+//! never half-applied. `FOR KEY SHARE` would let bulk writers of one label run side by side, but
+//! a stream of them would starve the deletion (shared row lockers do not queue behind a waiting
+//! exclusive one): the label-deletion race in `tests/api/concurrency.rs` fails with it.
 
 use super::{Conn, on_conn};
 use crate::ids::{ContactId, LabelId, OrgId, PhoneNumberId, TeamId};
+use crate::store::contacts::TouchedContact;
 use crate::store::labels::LabelRow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,110 +43,267 @@ pub async fn lock_label(
     }
 }
 
-/// Applies `op` for `label` to the `distinct` ids, as set-based statements whatever their
-/// number: find the account's contacts among them, then insert or delete the links of those in
-/// the label's team. Returns the outcome and the contacts whose link actually changed (for
-/// their `updated_at` and their events). The caller holds the label lock and the transaction.
+/// What a bulk call found: a missing account or label (a 404, the caller rolls back), or the
+/// partition of the ids and, when asked for, the contacts whose link changed as they now are.
+#[derive(Debug)]
+pub enum Bulk {
+    NoAccount,
+    NoLabel,
+    Applied { outcome: BulkOutcome, changed: Vec<TouchedContact> },
+}
+
+/// Applies `op` for `label` to the `distinct` ids of `account`, all set-based whatever their
+/// number, and stamps `updated_at = now` on the contacts whose link changed. With `render` those
+/// contacts come back (for their events); without, nothing but the partition does.
+///
+/// PostgreSQL: a first statement locks the label (see the module), then the account's contacts
+/// among the ids `FOR NO KEY UPDATE` in id order (every writer that stamps contacts locks them in
+/// that order, so overlapping calls on different labels queue instead of deadlocking) and
+/// returns the partition as one row. A second statement links or unlinks and stamps. It must be
+/// a second one: a statement sees the links as of its start, before it waited for the locks, so
+/// a detach folded into the first would miss links that a call it waited for had just committed.
+///
+/// SQLite: the write transaction already excludes other writers. The partition is one row, the
+/// changed set is computed in SQL by the stamp, then the write: three statements, no id list
+/// sent back.
+#[allow(clippy::too_many_arguments, reason = "the call's parts, each a bound parameter")]
 pub async fn bulk(
-    mut conn: Conn<'_>,
+    conn: Conn<'_>,
     org: &OrgId,
     account: &PhoneNumberId,
-    label: &LabelRow,
+    label: &LabelId,
     distinct: &[ContactId],
     op: Operation,
     now: i64,
-) -> sqlx::Result<(BulkOutcome, Vec<ContactId>)> {
+    render: bool,
+) -> sqlx::Result<Bulk> {
     let ids: Vec<&str> = distinct.iter().map(ContactId::as_str).collect();
-    // The id list travels as one parameter: a JSON array for SQLite's json_each, a text[] for
-    // PostgreSQL's ANY. That is the only difference between the two dialects here.
-    let teams: Vec<TeamId> = match conn.reborrow() {
+    match conn {
         Conn::Sqlite(c) => {
-            const SQL: &str = "SELECT team_id FROM contacts WHERE org_id = $1 AND account_id = $2 \
-                AND id IN (SELECT value FROM json_each($3))";
             let json = serde_json::to_string(&ids).unwrap_or_default();
-            sqlx::query_scalar(SQL).bind(org).bind(account).bind(json).fetch_all(c).await?
+            let p: Partition = sqlx::query_as(SQLITE_PARTITION)
+                .bind(org)
+                .bind(label)
+                .bind(account)
+                .bind(&json)
+                .fetch_one(&mut *c)
+                .await?;
+            let (outcome, team) = match p.decide(distinct.len()) {
+                Ok(found) => found,
+                Err(missing) => return Ok(missing),
+            };
+            if outcome.applied == 0 {
+                return Ok(Bulk::Applied { outcome, changed: Vec::new() });
+            }
+            let (stamp, write) = match op {
+                Operation::Attach => (SQLITE_STAMP_ATTACH, SQLITE_ATTACH),
+                Operation::Detach => (SQLITE_STAMP_DETACH, SQLITE_DETACH),
+            };
+            let changed = if render {
+                sqlx::query_as(stamp.returning)
+                    .bind(org)
+                    .bind(label)
+                    .bind(account)
+                    .bind(&json)
+                    .bind(now)
+                    .bind(&team)
+                    .fetch_all(&mut *c)
+                    .await?
+            } else {
+                sqlx::query(stamp.plain)
+                    .bind(org)
+                    .bind(label)
+                    .bind(account)
+                    .bind(&json)
+                    .bind(now)
+                    .bind(&team)
+                    .execute(&mut *c)
+                    .await?;
+                Vec::new()
+            };
+            sqlx::query(write)
+                .bind(org)
+                .bind(label)
+                .bind(account)
+                .bind(&json)
+                .bind(now)
+                .bind(&team)
+                .execute(&mut *c)
+                .await?;
+            Ok(Bulk::Applied { outcome, changed })
         }
         Conn::Postgres(c) => {
-            const SQL: &str = "SELECT team_id FROM contacts WHERE org_id = $1 AND account_id = $2 \
-                AND id = ANY($3) ORDER BY id FOR KEY SHARE";
-            sqlx::query_scalar(SQL).bind(org).bind(account).bind(&ids).fetch_all(c).await?
+            let p: Partition = sqlx::query_as(POSTGRES_LOCK)
+                .bind(org)
+                .bind(label)
+                .bind(account)
+                .bind(&ids)
+                .fetch_one(&mut *c)
+                .await?;
+            let (outcome, team) = match p.decide(distinct.len()) {
+                Ok(found) => found,
+                Err(missing) => return Ok(missing),
+            };
+            if outcome.applied == 0 {
+                return Ok(Bulk::Applied { outcome, changed: Vec::new() });
+            }
+            let write = match op {
+                Operation::Attach => POSTGRES_ATTACH,
+                Operation::Detach => POSTGRES_DETACH,
+            };
+            let changed = sqlx::query_as(write)
+                .bind(org)
+                .bind(label)
+                .bind(account)
+                .bind(&ids)
+                .bind(now)
+                .bind(&team)
+                .bind(render)
+                .fetch_all(&mut *c)
+                .await?;
+            Ok(Bulk::Applied { outcome, changed })
         }
-    };
-    let found = teams.len() as i64;
-    let applied = teams.iter().filter(|t| **t == label.team_id).count() as i64;
-    let outcome = BulkOutcome {
-        applied,
-        skipped_cross_org: distinct.len() as i64 - found,
-        skipped_team_mismatch: found - applied,
-    };
-    if applied == 0 {
-        return Ok((outcome, Vec::new()));
     }
-
-    // Inserts go in id order, the same order every writer uses. RETURNING names only the rows
-    // written, so a link that already was as asked changes nothing downstream.
-    let changed: Vec<ContactId> = match (conn, op) {
-        (Conn::Sqlite(c), Operation::Attach) => {
-            const SQL: &str = "INSERT INTO contact_labels (label_id, contact_id, created_at) \
-                SELECT $1, id, $5 FROM contacts WHERE org_id = $2 AND account_id = $3 \
-                AND team_id = $4 AND id IN (SELECT value FROM json_each($6)) ORDER BY id \
-                ON CONFLICT DO NOTHING RETURNING contact_id";
-            let json = serde_json::to_string(&ids).unwrap_or_default();
-            sqlx::query_scalar(SQL)
-                .bind(&label.id)
-                .bind(org)
-                .bind(account)
-                .bind(&label.team_id)
-                .bind(now)
-                .bind(json)
-                .fetch_all(c)
-                .await?
-        }
-        (Conn::Sqlite(c), Operation::Detach) => {
-            const SQL: &str = "DELETE FROM contact_labels WHERE label_id = $1 AND contact_id IN \
-                (SELECT id FROM contacts WHERE org_id = $2 AND account_id = $3 AND team_id = $4 \
-                AND id IN (SELECT value FROM json_each($5))) RETURNING contact_id";
-            let json = serde_json::to_string(&ids).unwrap_or_default();
-            sqlx::query_scalar(SQL)
-                .bind(&label.id)
-                .bind(org)
-                .bind(account)
-                .bind(&label.team_id)
-                .bind(json)
-                .fetch_all(c)
-                .await?
-        }
-        (Conn::Postgres(c), Operation::Attach) => {
-            const SQL: &str = "INSERT INTO contact_labels (label_id, contact_id, created_at) \
-                SELECT $1, id, $5 FROM contacts WHERE org_id = $2 AND account_id = $3 \
-                AND team_id = $4 AND id = ANY($6) ORDER BY id \
-                ON CONFLICT DO NOTHING RETURNING contact_id";
-            sqlx::query_scalar(SQL)
-                .bind(&label.id)
-                .bind(org)
-                .bind(account)
-                .bind(&label.team_id)
-                .bind(now)
-                .bind(&ids)
-                .fetch_all(c)
-                .await?
-        }
-        (Conn::Postgres(c), Operation::Detach) => {
-            const SQL: &str = "DELETE FROM contact_labels WHERE label_id = $1 AND contact_id IN \
-                (SELECT id FROM contacts WHERE org_id = $2 AND account_id = $3 AND team_id = $4 \
-                AND id = ANY($5)) RETURNING contact_id";
-            sqlx::query_scalar(SQL)
-                .bind(&label.id)
-                .bind(org)
-                .bind(account)
-                .bind(&label.team_id)
-                .bind(&ids)
-                .fetch_all(c)
-                .await?
-        }
-    };
-    Ok((outcome, changed))
 }
+
+/// The one row of a bulk call's first statement.
+#[derive(sqlx::FromRow)]
+struct Partition {
+    account_found: bool,
+    label_team: Option<TeamId>,
+    found: i64,
+    applied: i64,
+}
+
+impl Partition {
+    /// The outcome and the label's team, or the 404 (the account's first, as everywhere).
+    fn decide(self, distinct: usize) -> Result<(BulkOutcome, TeamId), Bulk> {
+        if !self.account_found {
+            return Err(Bulk::NoAccount);
+        }
+        let team = self.label_team.ok_or(Bulk::NoLabel)?;
+        let outcome = BulkOutcome {
+            applied: self.applied,
+            skipped_cross_org: distinct as i64 - self.found,
+            skipped_team_mismatch: self.found - self.applied,
+        };
+        Ok((outcome, team))
+    }
+}
+
+/// The columns of [`TouchedContact`], as a literal for `concat!`.
+macro_rules! touched {
+    () => {
+        "id, team_id, phone_number, name, email, metadata, created_at, updated_at, account_id"
+    };
+}
+
+// Parameters of every statement below, bound in this order whether used or not:
+// $1 org, $2 label, $3 account, $4 the ids (a JSON array on SQLite, text[] on PostgreSQL),
+// $5 now, $6 the label's team, $7 (PostgreSQL) whether to return the changed contacts.
+
+const SQLITE_PARTITION: &str = "SELECT \
+    EXISTS (SELECT 1 FROM accounts WHERE org_id = $1 AND phone_number_id = $3) AS account_found, \
+    (SELECT team_id FROM labels WHERE org_id = $1 AND id = $2) AS label_team, \
+    count(c.id) AS found, \
+    coalesce(sum(c.team_id = (SELECT team_id FROM labels WHERE org_id = $1 AND id = $2)), 0) \
+        AS applied \
+    FROM contacts c WHERE c.org_id = $1 AND c.account_id = $3 \
+    AND c.id IN (SELECT value FROM json_each($4))";
+
+/// A statement with and without `RETURNING` the rows it touched.
+struct Returning {
+    plain: &'static str,
+    returning: &'static str,
+}
+
+/// The contacts of the call in the label's team, as a literal for `concat!`.
+macro_rules! sqlite_in_team {
+    () => {
+        "SELECT c.id FROM contacts c WHERE c.org_id = $1 AND c.account_id = $3 \
+         AND c.team_id = $6 AND c.id IN (SELECT value FROM json_each($4))"
+    };
+}
+
+macro_rules! sqlite_stamp {
+    ($linked:literal) => {
+        concat!(
+            "UPDATE contacts SET updated_at = $5 WHERE id IN (",
+            sqlite_in_team!(),
+            " AND ",
+            $linked,
+            " EXISTS (SELECT 1 FROM contact_labels WHERE label_id = $2 AND contact_id = c.id))"
+        )
+    };
+}
+
+/// Attach changes the contacts not yet linked.
+const SQLITE_STAMP_ATTACH: Returning = Returning {
+    plain: sqlite_stamp!("NOT"),
+    returning: concat!(sqlite_stamp!("NOT"), " RETURNING ", touched!()),
+};
+
+/// Detach changes the contacts linked.
+const SQLITE_STAMP_DETACH: Returning = Returning {
+    plain: sqlite_stamp!(""),
+    returning: concat!(sqlite_stamp!(""), " RETURNING ", touched!()),
+};
+
+const SQLITE_ATTACH: &str = concat!(
+    "INSERT INTO contact_labels (label_id, contact_id, created_at) SELECT $2, id, $5 FROM (",
+    sqlite_in_team!(),
+    ") ORDER BY id ON CONFLICT DO NOTHING"
+);
+
+const SQLITE_DETACH: &str = concat!(
+    "DELETE FROM contact_labels WHERE label_id = $2 AND contact_id IN (",
+    sqlite_in_team!(),
+    ")"
+);
+
+// The label is locked before any contact: `owned` waits on it (an InitPlan), so a call never
+// holds contacts while waiting for a label whose deletion waits for those contacts.
+const POSTGRES_LOCK: &str = "WITH label AS ( \
+        SELECT team_id FROM labels WHERE org_id = $1 AND id = $2 FOR UPDATE \
+    ), owned AS ( \
+        SELECT c.team_id FROM contacts c \
+        WHERE c.org_id = $1 AND c.account_id = $3 AND c.id = ANY($4) \
+        AND EXISTS (SELECT 1 FROM label) \
+        ORDER BY c.id FOR NO KEY UPDATE \
+    ) SELECT \
+    EXISTS (SELECT 1 FROM accounts WHERE org_id = $1 AND phone_number_id = $3) AS account_found, \
+    (SELECT team_id FROM label) AS label_team, \
+    (SELECT count(*) FROM owned) AS found, \
+    (SELECT count(*) FROM owned WHERE team_id = (SELECT team_id FROM label)) AS applied";
+
+/// The write and the stamp of the contacts it changed, as one statement: the links it names
+/// are those it wrote, and every contact it stamps is already locked by this transaction.
+macro_rules! postgres_write {
+    ($changed:literal) => {
+        concat!(
+            "WITH changed AS (",
+            $changed,
+            "), stamped AS (UPDATE contacts c SET updated_at = $5 FROM changed \
+             WHERE c.id = changed.contact_id RETURNING c.id, c.team_id, c.phone_number, c.name, \
+             c.email, c.metadata, c.created_at, c.updated_at, c.account_id) \
+             SELECT ",
+            touched!(),
+            " FROM stamped WHERE $7 ORDER BY id"
+        )
+    };
+}
+
+const POSTGRES_ATTACH: &str = postgres_write!(
+    "INSERT INTO contact_labels (label_id, contact_id, created_at) \
+     SELECT $2, id, $5 FROM contacts WHERE org_id = $1 AND account_id = $3 AND team_id = $6 \
+     AND id = ANY($4) ORDER BY id ON CONFLICT DO NOTHING RETURNING contact_id"
+);
+
+const POSTGRES_DETACH: &str = postgres_write!(
+    "DELETE FROM contact_labels WHERE label_id = $2 AND contact_id IN \
+     (SELECT id FROM contacts WHERE org_id = $1 AND account_id = $3 AND team_id = $6 \
+     AND id = ANY($4)) RETURNING contact_id"
+);
 
 /// Links one contact to a label; linking twice is a no-op. True if the link is new.
 pub async fn attach(

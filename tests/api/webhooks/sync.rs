@@ -4,6 +4,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use super::contacts_path;
+use crate::fixtures::bulk_path;
 use crate::support::{Org, TestApp};
 
 /// Every page from `query`, following cursors; returns the contacts in order.
@@ -73,4 +74,50 @@ async fn a_malformed_updated_since_is_refused() {
         r.assert_error(StatusCode::BAD_REQUEST, "invalid_field_value");
         assert_eq!(r.param(), "updated_since", "{raw}");
     }
+}
+
+/// Changes since a fresh watermark, after a short pause so the next write stamps later.
+async fn watermark() -> String {
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let mark = kirim::clock::rfc3339(kirim::clock::now_ms()).replace('+', "%2B");
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    mark
+}
+
+#[tokio::test]
+async fn link_changes_are_changes_even_when_no_subscription_listens() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let contacts = app.contacts(&org, 4).await;
+    let label = app.label(&org, "Unwatched").await;
+    let bulk = |ids: &[String], op: &str| json!({ "contact_ids": ids, "label_id": label, "operation": op });
+
+    // Attach to two, then to all four: the second call changes only the other two.
+    app.post(&org.key, &bulk_path(&org), &bulk(&contacts[..2], "attach")).await;
+    let mark = watermark().await;
+    let r = app.post(&org.key, &bulk_path(&org), &bulk(&contacts, "attach")).await;
+    assert_eq!(r.data()["applied"], 4);
+    let changed = walk(&app, &org, &format!("updated_since={mark}")).await;
+    let mut changed = ids(&changed);
+    changed.sort();
+    let mut expected = vec![contacts[2].as_str(), contacts[3].as_str()];
+    expected.sort();
+    assert_eq!(changed, expected);
+
+    // Detaching from the first and the second changes the second only (the first lost it).
+    app.post(&org.key, &bulk_path(&org), &bulk(&contacts[..1], "detach")).await;
+    let mark = watermark().await;
+    app.post(&org.key, &bulk_path(&org), &bulk(&contacts[..2], "detach")).await;
+    let changed = walk(&app, &org, &format!("updated_since={mark}")).await;
+    assert_eq!(ids(&changed), [contacts[1].as_str()]);
+
+    // Deleting the label changes the two that still carried it.
+    let mark = watermark().await;
+    app.delete(&org.key, &format!("/v1/labels/{label}")).await.assert_status(StatusCode::OK);
+    let changed = walk(&app, &org, &format!("updated_since={mark}")).await;
+    let mut changed = ids(&changed);
+    changed.sort();
+    let mut expected = vec![contacts[2].as_str(), contacts[3].as_str()];
+    expected.sort();
+    assert_eq!(changed, expected);
 }
