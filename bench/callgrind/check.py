@@ -41,7 +41,7 @@ def scenarios(contacts, label):
         "get_contact": (100, lambda i: ("GET", f"{base}/{ids[i * 7 % len(ids)]}", None)),
         "list_by_label_100": (20, lambda i: ("GET", f"{base}?label_id={label}&limit=100", None)),
         "patch_contact": (
-            30, lambda i: ("PATCH", f"{base}/{ids[i]}", {"metadata": {"step": i}})),
+            100, lambda i: ("PATCH", f"{base}/{ids[i]}", {"metadata": {"step": i}})),
         "bulk_label_1000": (10, lambda i: ("POST", f"{base}/bulk_label", {
             "contact_ids": ids, "label_id": label,
             "operation": "attach" if i % 2 == 0 else "detach"})),
