@@ -22,6 +22,7 @@ use crate::ids::{LabelId, PhoneNumberId, TeamId};
 use crate::state::AppState;
 use crate::store;
 use crate::store::labels::LabelRow;
+use crate::store::links::LabelHold;
 use crate::validate;
 use crate::webhooks::events::CONTACT_UPDATED;
 use crate::webhooks::outbox;
@@ -186,8 +187,8 @@ async fn update(
 /// (`labels` detached), and the label's last state goes out as `label.deleted`.
 async fn remove(tenant: Tenant, mut db: DbConn, Path(id): Path<String>) -> Result<Data<Value>> {
     let id = parse_id(&id, "id")?;
-    // Locked like every change to its links, so a bulk call on it finishes first.
-    let last = store::links::lock_label(db.conn(), &tenant.org_id, &id)
+    // Held exclusively: the link changes in flight finish first, later ones wait, then see a 404.
+    let last = store::links::lock_label(db.conn(), &tenant.org_id, &id, LabelHold::Delete)
         .await?
         .ok_or(ApiError::not_found_param("label", "id"))?;
     let unlinked = store::links::detach_all(db.conn(), &id).await?;

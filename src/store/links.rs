@@ -1,11 +1,15 @@
 //! Contact ↔ label links: one at a time, or in bulk.
 //!
-//! Every change to a label's links, and the label's deletion, first locks the label's row
-//! (PostgreSQL `FOR UPDATE`; on SQLite the write transaction is already exclusive). Writers of
-//! one label therefore run one after another and a deletion waits for them, so a bulk call is
-//! never half-applied. `FOR KEY SHARE` would let bulk writers of one label run side by side, but
-//! a stream of them would starve the deletion (shared row lockers do not queue behind a waiting
-//! exclusive one): the label-deletion race in `tests/api/concurrency.rs` fails with it.
+//! Every change to a label's links holds the label, and its deletion holds it exclusively, so a
+//! deletion waits for the changes in flight and no change is half-applied to a deleted label. On
+//! SQLite the write transaction is already exclusive. On PostgreSQL the hold is a transaction-
+//! scoped advisory lock on the label's id, shared by link writers and exclusive for deletion
+//! ([`LabelHold`]): link writers of one label run side by side (they order themselves on the
+//! contacts' rows, see [`bulk`]), and because advisory locks are heavyweight locks with a queue,
+//! a deletion waiting for the writers in flight holds back those that come after it. A row lock
+//! could not do both: `FOR UPDATE` on the label made its writers queue behind each other, and
+//! `FOR KEY SHARE` let a stream of them starve the deletion (row share lockers do not queue
+//! behind a waiting exclusive one; the label-deletion race in `tests/api/concurrency.rs` fails).
 
 use super::{Conn, on_conn};
 use crate::ids::{ContactId, LabelId, OrgId, PhoneNumberId, TeamId};
@@ -26,21 +30,46 @@ pub struct BulkOutcome {
     pub skipped_team_mismatch: i64,
 }
 
-/// Locks and returns the label for a change to its links.
+/// How a change holds its label (see the module).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelHold {
+    /// A change to the label's links: other link writers of the label go on.
+    Links,
+    /// The label's deletion: waits for the link writers in flight, and holds back the rest.
+    Delete,
+}
+
+/// The advisory lock's first key: the class of object locked (the second is the label's id,
+/// hashed), so that these locks cannot meet another use of advisory locks.
+const LABEL_LOCK_CLASS: i32 = 0x6c62_6c00;
+
+/// Holds the label for `hold` until the transaction ends, then returns it (`None`: not the
+/// organisation's). On PostgreSQL the label is read after the lock is granted, by a statement
+/// of its own, so that it sees a deletion that committed while this call waited.
 pub async fn lock_label(
     conn: Conn<'_>,
     org: &OrgId,
     id: &LabelId,
+    hold: LabelHold,
 ) -> sqlx::Result<Option<LabelRow>> {
-    // Written twice: SQLite has no row locks (its write transaction already excludes others).
-    const SQLITE: &str = "SELECT id, team_id, name, color, created_at, updated_at FROM labels \
+    const SQL: &str = "SELECT id, team_id, name, color, created_at, updated_at FROM labels \
         WHERE org_id = $1 AND id = $2";
-    const POSTGRES: &str = "SELECT id, team_id, name, color, created_at, updated_at FROM labels \
-        WHERE org_id = $1 AND id = $2 FOR UPDATE";
     match conn {
-        Conn::Sqlite(c) => sqlx::query_as(SQLITE).bind(org).bind(id).fetch_optional(c).await,
-        Conn::Postgres(c) => sqlx::query_as(POSTGRES).bind(org).bind(id).fetch_optional(c).await,
+        Conn::Sqlite(c) => sqlx::query_as(SQL).bind(org).bind(id).fetch_optional(c).await,
+        Conn::Postgres(c) => {
+            hold_label(&mut *c, id, hold).await?;
+            sqlx::query_as(SQL).bind(org).bind(id).fetch_optional(c).await
+        }
     }
+}
+
+async fn hold_label(c: &mut sqlx::PgConnection, id: &LabelId, hold: LabelHold) -> sqlx::Result<()> {
+    let sql = match hold {
+        LabelHold::Links => "SELECT pg_advisory_xact_lock_shared($1, hashtext($2))",
+        LabelHold::Delete => "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+    };
+    sqlx::query(sql).bind(LABEL_LOCK_CLASS).bind(id).execute(c).await?;
+    Ok(())
 }
 
 /// What a bulk call found: a missing account or label (a 404, the caller rolls back), or the
@@ -56,12 +85,13 @@ pub enum Bulk {
 /// number, and stamps `updated_at = now` on the contacts whose link changed. With `render` those
 /// contacts come back (for their events); without, nothing but the partition does.
 ///
-/// PostgreSQL: a first statement locks the label (see the module), then the account's contacts
-/// among the ids `FOR NO KEY UPDATE` in id order (every writer that stamps contacts locks them in
-/// that order, so overlapping calls on different labels queue instead of deadlocking) and
-/// returns the partition as one row. A second statement links or unlinks and stamps. It must be
-/// a second one: a statement sees the links as of its start, before it waited for the locks, so
-/// a detach folded into the first would miss links that a call it waited for had just committed.
+/// PostgreSQL: after holding the label (see the module), one statement locks the account's
+/// contacts among the ids `FOR NO KEY UPDATE` in id order and returns the partition as one row.
+/// Every writer that stamps contacts locks them in that order, so overlapping calls queue on the
+/// contacts they share instead of deadlocking, and the later of two calls on a contact is the
+/// one that commits last. A second statement links or unlinks and stamps. It must be a second
+/// one: a statement sees the links as of its start, before it waited for the locks, so a detach
+/// folded into the first would miss links that a call it waited for had just committed.
 ///
 /// SQLite: the write transaction already excludes other writers. The partition is one row, the
 /// changed set is computed in SQL by the stamp, then the write: three statements, no id list
@@ -133,6 +163,7 @@ pub async fn bulk(
             Ok(Bulk::Applied { outcome, changed })
         }
         Conn::Postgres(c) => {
+            hold_label(&mut *c, label, LabelHold::Links).await?;
             let p: Partition = sqlx::query_as(POSTGRES_LOCK)
                 .bind(org)
                 .bind(label)
@@ -261,10 +292,10 @@ const SQLITE_DETACH: &str = concat!(
     ")"
 );
 
-// The label is locked before any contact: `owned` waits on it (an InitPlan), so a call never
-// holds contacts while waiting for a label whose deletion waits for those contacts.
+// The label is held before this statement (`hold_label`), so no contact is locked while waiting
+// for a label whose deletion waits for those contacts; a label that is gone locks none.
 const POSTGRES_LOCK: &str = "WITH label AS ( \
-        SELECT team_id FROM labels WHERE org_id = $1 AND id = $2 FOR UPDATE \
+        SELECT team_id FROM labels WHERE org_id = $1 AND id = $2 \
     ), owned AS ( \
         SELECT c.team_id FROM contacts c \
         WHERE c.org_id = $1 AND c.account_id = $3 AND c.id = ANY($4) \

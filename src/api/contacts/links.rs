@@ -14,6 +14,7 @@ use crate::http::path::Path;
 use crate::http::tenant::Tenant;
 use crate::ids::{ContactId, OrgId};
 use crate::store::accounts::AccountRow;
+use crate::store::links::LabelHold;
 use crate::store::{self, Conn};
 use crate::webhooks::outbox;
 use crate::wire::{Data, List};
@@ -41,7 +42,7 @@ pub async fn attach(
     let contact_id = parse_id(&id)?;
     let label_id = body.required_str("label_id")?;
     let label_id = labels::parse_id(label_id, "label_id")?;
-    let label = store::links::lock_label(db.conn(), &tenant.org_id, &label_id)
+    let label = store::links::lock_label(db.conn(), &tenant.org_id, &label_id, LabelHold::Links)
         .await?
         .ok_or(ApiError::not_found_param("label", "label_id"))?;
     let contact = find(db.conn(), &tenant, &account, &contact_id).await?;
@@ -67,7 +68,7 @@ pub async fn detach(
     let account = accounts::resolve(db.conn(), &tenant, &phone_number_id).await?;
     let contact_id = parse_id(&id)?;
     let label_id = labels::parse_id(&label_id, "label_id")?;
-    store::links::lock_label(db.conn(), &tenant.org_id, &label_id)
+    store::links::lock_label(db.conn(), &tenant.org_id, &label_id, LabelHold::Links)
         .await?
         .ok_or(ApiError::not_found_param("label", "label_id"))?;
     find(db.conn(), &tenant, &account, &contact_id).await?;

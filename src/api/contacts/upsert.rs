@@ -23,6 +23,7 @@ use crate::http::tenant::Tenant;
 use crate::ids::{ContactId, TeamId};
 use crate::store::accounts::AccountRow;
 use crate::store::contacts::{ContactFields, ContactRow};
+use crate::store::links::LabelHold;
 use crate::store::{self, upsert};
 use crate::validate;
 use crate::webhooks::outbox;
@@ -90,7 +91,7 @@ pub async fn bulk_upsert(
     let account = accounts::find(db.conn(), &tenant, &phone_number_id).await?;
     let label = match &label_id {
         Some(id) => Some(
-            store::links::lock_label(db.conn(), &tenant.org_id, id)
+            store::links::lock_label(db.conn(), &tenant.org_id, id, LabelHold::Links)
                 .await?
                 .ok_or(ApiError::not_found_param("label", "label_id"))?,
         ),
