@@ -18,6 +18,7 @@ pub mod error;
 pub mod http;
 pub mod http_server;
 pub mod ids;
+pub mod keycache;
 pub mod metrics;
 pub mod openapi;
 pub mod ratelimit;

@@ -8,6 +8,8 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{LazyLock, Mutex};
 
+use crate::keycache::LookupCounts;
+
 /// Upper bounds (seconds) of the latency histogram's buckets.
 const LATENCY_BOUNDS: [f64; 13] =
     [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -83,8 +85,9 @@ pub fn bulk_label(applied: i64, skipped_cross_org: i64, skipped_team_mismatch: i
     SKIPPED_TEAM_MISMATCH.fetch_add(skipped_team_mismatch as u64, Ordering::Relaxed);
 }
 
-/// The whole exposition; `pool` is the database pool's `(in use, idle)`.
-pub fn render(pool: (u32, u32)) -> String {
+/// The whole exposition; `pool` is the database pool's `(in use, idle)`, `keys` how this node's
+/// API-key lookups went.
+pub fn render(pool: (u32, u32), keys: LookupCounts) -> String {
     let mut out = String::new();
     let requests = REQUESTS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
 
@@ -136,6 +139,15 @@ pub fn render(pool: (u32, u32)) -> String {
         "Idle database connections.",
         u64::from(idle),
     );
+
+    out.push_str(
+        "# HELP kirim_key_lookups_total API-key lookups: hit (from this node's cache), miss (not \
+         cached: looked up), uncached (looked up: the node's last poll of key changes is too old).\n",
+    );
+    out.push_str("# TYPE kirim_key_lookups_total counter\n");
+    for (result, n) in [("hit", keys.hits), ("miss", keys.misses), ("uncached", keys.uncached)] {
+        let _ = writeln!(out, "kirim_key_lookups_total{{result=\"{result}\"}} {n}");
+    }
 
     out.push_str(
         "# HELP kirim_bulk_label_contacts_total Contacts in bulk-label calls, by outcome.\n",

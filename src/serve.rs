@@ -10,6 +10,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::dispatch::{DispatchConfig, Dispatcher};
 use crate::http::transaction;
+use crate::keycache::{KeyCacheSettings, KeyPoller};
 use crate::state::AppState;
 use crate::store::{DEFAULT_DATABASE_URL, Db};
 use crate::{BoxResult, demo, http_server};
@@ -41,6 +42,11 @@ pub struct ServeArgs {
     /// On SIGTERM, seconds to let in-flight requests finish before exiting anyway.
     #[arg(long, env = "KIRIM_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
+    /// Milliseconds between this node's polls for key and organisation changes, which let it
+    /// cache API keys (a revocation waits about this long); 0 turns the cache off.
+    #[arg(long, env = "KIRIM_KEY_CACHE_POLL_MS", default_value_t = 50,
+          value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub key_cache_poll_ms: u64,
     #[command(flatten)]
     pub webhooks: crate::webhooks::settings::WebhookArgs,
     /// Log format.
@@ -72,6 +78,13 @@ pub async fn serve(args: ServeArgs) -> BoxResult<()> {
     if let Some(url) = &args.redis_url {
         state = state.with_redis(url)?;
     }
+    let key_poller = match args.key_cache_poll_ms {
+        0 => None,
+        ms => {
+            let settings = KeyCacheSettings { poll_every: Duration::from_millis(ms) };
+            Some(KeyPoller::start(db.clone(), state.key_cache.clone(), settings).await)
+        }
+    };
     tokio::spawn(transaction::purge_forever(db.clone(), PURGE_EVERY));
     let config = DispatchConfig::new(&state.webhooks);
     let dispatcher = Dispatcher::new(db.clone(), config, state.webhook_wake.clone()).spawn();
@@ -91,6 +104,10 @@ pub async fn serve(args: ServeArgs) -> BoxResult<()> {
         dispatcher.shutdown(grace).await;
     });
     http_server::run(listener, crate::app::app(state), signal, grace).await;
+    // Only once no request is served: until then the cache must stay in step.
+    if let Some(poller) = key_poller {
+        poller.stop().await;
+    }
     let _ = dispatcher.await;
     db.close().await;
     tracing::info!("stopped");

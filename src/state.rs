@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cursor::CursorKey;
+use crate::keycache::KeyCache;
 use crate::ratelimit::Limiter;
 use crate::ratelimit::local::LocalBuckets;
 use crate::ratelimit::redis::RedisBuckets;
@@ -27,6 +28,9 @@ pub struct AppState {
     pub webhooks: Arc<WebhookSettings>,
     /// Signalled after a request commits new due deliveries, to wake this node's dispatcher.
     pub webhook_wake: Arc<tokio::sync::Notify>,
+    /// API keys this node has looked up; off (every key looked up) until a
+    /// [`crate::keycache::KeyPoller`] runs for it.
+    pub key_cache: Arc<KeyCache>,
 }
 
 impl AppState {
@@ -44,6 +48,7 @@ impl AppState {
             request_timeout: DEFAULT_WAIT + Duration::from_secs(30),
             webhooks: Arc::new(WebhookSettings::default()),
             webhook_wake: Arc::new(tokio::sync::Notify::new()),
+            key_cache: Arc::new(KeyCache::new()),
         })
     }
 

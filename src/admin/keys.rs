@@ -5,6 +5,7 @@ use serde::Serialize;
 use super::{AdminError, AdminResult, existing_org, rfc3339};
 use crate::clock;
 use crate::ids::{self, KeyId, OrgId};
+use crate::keycache::{self, ConfirmError};
 use crate::store::{self, Db};
 
 /// A new key. `key` is the secret: it is not stored and cannot be shown again.
@@ -66,14 +67,29 @@ pub async fn create_key(
     Ok(key)
 }
 
-/// Revoking twice keeps the first revocation's time and succeeds again.
+/// Revoking twice keeps the first revocation's time and succeeds again. Returns once every
+/// running node has emptied its key cache of the key (or stopped using its cache), so a request
+/// that starts afterwards is refused on every node.
 pub async fn revoke_key(db: &Db, id: &str) -> AdminResult<RevokedKey> {
     let not_found = || AdminError::NotFound { kind: "key", id: id.to_owned() };
     let key = KeyId::parse(id).ok_or_else(|| not_a_key_id(id))?;
     if !store::keys::revoke(db.acquire().await?.conn(), &key, clock::now_ms()).await? {
         return Err(not_found());
     }
+    every_node_has_seen_it(db).await?;
     Ok(RevokedKey { id: key, revoked: true })
+}
+
+/// Waits, after a change to keys or organisations has committed, until no node's key cache can
+/// still hold what it changed (see [`keycache::wait_for_every_node`]).
+pub(super) async fn every_node_has_seen_it(db: &Db) -> AdminResult<()> {
+    keycache::wait_for_every_node(db).await.map_err(|error| match error {
+        ConfirmError::Database(error) => AdminError::Database(error),
+        ConfirmError::Unacknowledged(nodes) => AdminError::Explained(format!(
+            "the change is committed, but {nodes} kept polling without acknowledging it and may \
+             still answer from its cache: run the command again"
+        )),
+    })
 }
 
 /// The error for something that is not a key id: a key itself is told apart (never echoed).

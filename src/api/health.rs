@@ -36,5 +36,5 @@ async fn health(State(state): State<AppState>) -> Result<Data<serde_json::Value>
 
 async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
     let content_type = [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")];
-    (content_type, crate::metrics::render(state.db.pool_usage()))
+    (content_type, crate::metrics::render(state.db.pool_usage(), state.key_cache.counts()))
 }

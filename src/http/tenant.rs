@@ -13,7 +13,7 @@ use crate::error::{ApiError, Result};
 use crate::http::db::{ReadConn, is_write};
 use crate::ids::{self, KeyId, OrgId};
 use crate::state::AppState;
-use crate::store::{self, PooledConn};
+use crate::store::PooledConn;
 
 /// The authenticated caller: one organisation, through one key.
 #[derive(Debug, Clone)]
@@ -34,8 +34,9 @@ pub struct RateLimits {
     pub read_per_minute: i64,
 }
 
-/// Middleware: resolves `Authorization: Bearer kdv_live_…` on every request (no cache, so a
-/// revocation made through any node is seen by the next request on all of them).
+/// Middleware: resolves `Authorization: Bearer kdv_live_…` on every request, through the node's
+/// key cache ([`crate::keycache`]: a revocation has reached every node's cache before it returns,
+/// so the next request on any node is refused).
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     match resolve(&state, req.headers().get(header::AUTHORIZATION)).await {
         Ok((tenant, conn)) => {
@@ -73,7 +74,9 @@ async fn resolve(
     // hash found is then checked again in constant time, so no comparison of ours leaks timing.
     let hash = ids::hash_api_key(secret);
     let mut conn = state.db.acquire().await?;
-    let owner = store::keys::find_by_hash(conn.conn(), &hash)
+    let owner = state
+        .key_cache
+        .look_up(conn.conn(), &hash)
         .await?
         .filter(|owner| ids::constant_time_eq(owner.key_hash.as_bytes(), hash.as_bytes()))
         .ok_or(ApiError::InvalidApiKey)?;
@@ -84,11 +87,11 @@ async fn resolve(
         return Err(ApiError::ExpiredApiKey);
     }
     let tenant = Tenant {
-        org_id: owner.org_id,
-        org_name: owner.org_name,
-        key_id: owner.key_id,
-        key_label: owner.key_label,
-        key_last4: owner.last4,
+        org_id: owner.org_id.clone(),
+        org_name: owner.org_name.clone(),
+        key_id: owner.key_id.clone(),
+        key_label: owner.key_label.clone(),
+        key_last4: owner.last4.clone(),
         limits: RateLimits {
             tier: owner.tier,
             write_per_minute: owner.write_per_minute,

@@ -10,6 +10,7 @@ pub mod attempts;
 pub mod contacts;
 pub mod dispatch;
 pub mod idempotency;
+pub mod key_cache;
 pub mod keys;
 pub mod labels;
 pub mod links;

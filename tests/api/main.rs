@@ -25,6 +25,7 @@ mod errors;
 mod filters;
 mod hostile;
 mod idempotency;
+mod key_cache;
 mod labels;
 mod limits;
 mod links;

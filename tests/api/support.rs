@@ -31,6 +31,8 @@ pub struct TestApp {
     pub database_url: String,
     /// This node's webhook dispatcher, when the test asked for one.
     pub dispatcher: Option<kirim::dispatch::DispatcherHandle>,
+    /// This node's API-key cache, kept in step by a poller as `kirim serve` keeps its own.
+    pub key_cache: std::sync::Arc<kirim::keycache::KeyCache>,
     _database: TestDatabase,
 }
 
@@ -98,9 +100,21 @@ impl TestApp {
         Self::serve_state(state).await
     }
 
-    /// A server with this state (e.g. with a shorter idempotency wait).
+    /// A server with this state (e.g. with a shorter idempotency wait), caching keys as
+    /// `kirim serve` does: its poller registers it, so a revocation waits for it too.
     pub async fn serve_state(state: kirim::state::AppState) -> Self {
+        let settings = kirim::keycache::KeyCacheSettings::default();
+        let cache = state.key_cache.clone();
+        // Polls for as long as the test's runtime runs.
+        let _ = kirim::keycache::KeyPoller::start(state.db.clone(), cache.clone(), settings).await;
+        Self::serve_state_without_poller(state).await
+    }
+
+    /// A server with this state whose key cache is kept by the test (or is off: without a
+    /// poller every key is looked up).
+    pub async fn serve_state_without_poller(state: kirim::state::AppState) -> Self {
         let db = state.db.clone();
+        let key_cache = state.key_cache.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         tokio::spawn(async move {
@@ -116,6 +130,7 @@ impl TestApp {
             db,
             database_url: String::new(),
             dispatcher: None,
+            key_cache,
             _database: TestDatabase::none(),
         }
     }
