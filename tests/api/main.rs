@@ -34,6 +34,7 @@ mod pagination;
 mod patch;
 mod pool;
 mod ratelimit;
+mod readers;
 mod smoke;
 mod tenancy;
 mod upsert;
