@@ -9,7 +9,8 @@ use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::{Database, Decode, Encode, Type};
 
-/// An enum whose variants are the given words, with `as_str`, `FromStr`, serde and sqlx (TEXT).
+/// An enum whose variants are the given words, with `as_str`, `FromStr`, serde, and sqlx and
+/// rusqlite (TEXT).
 /// Written by hand rather than derived: sqlx's derive maps enums to PostgreSQL enum types, and
 /// the schema stores plain TEXT on both backends.
 macro_rules! text_enum {
@@ -89,6 +90,20 @@ macro_rules! text_enum {
         {
             fn decode(value: <DB as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
                 Ok(<&'r str as Decode<'r, DB>>::decode(value)?.parse()?)
+            }
+        }
+
+        impl rusqlite::types::FromSql for $name {
+            fn column_result(
+                value: rusqlite::types::ValueRef<'_>,
+            ) -> rusqlite::types::FromSqlResult<Self> {
+                value.as_str()?.parse().map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
+            }
+        }
+
+        impl rusqlite::types::ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                Ok(self.as_str().into())
             }
         }
     };

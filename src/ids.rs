@@ -46,6 +46,26 @@ fn is_ulid(s: &str) -> bool {
     s.len() == 26 && s.bytes().all(|b| CROCKFORD.contains(&b))
 }
 
+/// Reads and binds an id on a SQLite reader as its text, as `#[sqlx(transparent)]` does for sqlx.
+/// An id read back is taken as it is: our database only ever stores parsed ids.
+macro_rules! sqlite_text {
+    ($name:ident) => {
+        impl rusqlite::types::FromSql for $name {
+            fn column_result(
+                value: rusqlite::types::ValueRef<'_>,
+            ) -> rusqlite::types::FromSqlResult<Self> {
+                String::column_result(value).map(Self)
+            }
+        }
+
+        impl rusqlite::types::ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                self.0.to_sql()
+            }
+        }
+    };
+}
+
 macro_rules! prefixed_id {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
         $(#[$doc])*
@@ -87,6 +107,8 @@ macro_rules! prefixed_id {
                 s.serialize_str(&self.0)
             }
         }
+
+        sqlite_text!($name);
     };
 }
 
@@ -117,6 +139,8 @@ pub const DEMO_PHONE_NUMBER_ID: &str = "106540352242922";
 #[sqlx(transparent)]
 #[serde(transparent)]
 pub struct TeamId(String);
+
+sqlite_text!(TeamId);
 
 impl TeamId {
     pub fn generate() -> Self {
@@ -155,6 +179,8 @@ impl std::fmt::Display for TeamId {
 #[sqlx(transparent)]
 #[serde(transparent)]
 pub struct PhoneNumberId(String);
+
+sqlite_text!(PhoneNumberId);
 
 impl PhoneNumberId {
     pub fn parse(s: &str) -> Option<Self> {

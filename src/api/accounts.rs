@@ -10,7 +10,7 @@ use crate::http::routes::Routes;
 use crate::http::tenant::Tenant;
 use crate::ids::{PhoneNumberId, TeamId};
 use crate::store::accounts::AccountRow;
-use crate::store::{self, Conn};
+use crate::store::{self, Read};
 use crate::validate;
 use crate::wire::List;
 
@@ -59,13 +59,21 @@ async fn list(tenant: Tenant, mut db: DbConn, query: QueryParams) -> Result<List
 
 /// The account a `/v1/{phone_number_id}/…` path names: 400 if malformed, 404 if unknown or
 /// another organisation's.
-pub async fn resolve(conn: Conn<'_>, tenant: &Tenant, phone_number_id: &str) -> Result<AccountRow> {
-    find(conn, tenant, &validate::phone_number_id(phone_number_id)?).await
+pub async fn resolve(
+    read: impl Into<Read<'_>>,
+    tenant: &Tenant,
+    phone_number_id: &str,
+) -> Result<AccountRow> {
+    find(read, tenant, &validate::phone_number_id(phone_number_id)?).await
 }
 
 /// The account with this id, if it is the caller's; 404 otherwise.
-pub async fn find(conn: Conn<'_>, tenant: &Tenant, id: &PhoneNumberId) -> Result<AccountRow> {
-    store::accounts::get(conn, &tenant.org_id, id)
+pub async fn find(
+    read: impl Into<Read<'_>>,
+    tenant: &Tenant,
+    id: &PhoneNumberId,
+) -> Result<AccountRow> {
+    store::accounts::get(read, &tenant.org_id, id)
         .await?
         .ok_or(ApiError::not_found_param("account", "phone_number_id"))
 }

@@ -1,5 +1,6 @@
 //! How handlers reach the database: [`DbConn`] is the request's transaction for writes (see
-//! [`crate::http::transaction`]) and a pooled connection for reads.
+//! [`crate::http::transaction`]) and a pooled connection for reads; [`Reads`] serves read
+//! handlers whose statements all take a [`Read`], without a pooled connection on SQLite.
 
 use std::sync::{Arc, Mutex};
 
@@ -9,7 +10,8 @@ use axum::http::request::Parts;
 
 use crate::error::{ApiError, Result};
 use crate::state::AppState;
-use crate::store::{Conn, PooledConn, Tx};
+use crate::store::read::Readers;
+use crate::store::{Conn, PooledConn, Read, Tx};
 
 /// Writes run in the request's transaction; everything else reads from the pool.
 pub fn is_write(method: &Method) -> bool {
@@ -94,5 +96,42 @@ impl FromRequestParts<AppState> for DbConn {
             return Ok(Self::Pooled(conn));
         }
         Ok(Self::Pooled(state.db.acquire().await?))
+    }
+}
+
+/// A read handler's way to the database when every statement it runs takes a [`Read`]: on a
+/// SQLite file the node's readers (inline, and nothing is checked out of the pool); otherwise
+/// (PostgreSQL, an in-memory SQLite database) a pooled connection, as [`DbConn`] gives.
+pub enum Reads {
+    Readers(Arc<Readers>),
+    Pooled(PooledConn),
+}
+
+impl Reads {
+    pub fn read(&mut self) -> Read<'_> {
+        match self {
+            Self::Readers(readers) => Read::Sqlite(readers),
+            Self::Pooled(conn) => Read::Conn(conn.conn()),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Reads {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        if is_write(&parts.method) {
+            // Readers see only what is committed: a write must read inside its transaction.
+            tracing::error!("a write handler asked for the readers");
+            return Err(ApiError::Internal);
+        }
+        // The connection the request was authenticated with, if any; on SQLite it goes back to
+        // the pool now rather than when the response is sent.
+        let authenticated = parts.extensions.get::<ReadConn>().and_then(ReadConn::take);
+        match (state.db.readers(), authenticated) {
+            (Some(readers), _) => Ok(Self::Readers(readers.clone())),
+            (None, Some(conn)) => Ok(Self::Pooled(conn)),
+            (None, None) => Ok(Self::Pooled(state.db.acquire().await?)),
+        }
     }
 }

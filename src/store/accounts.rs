@@ -1,5 +1,8 @@
 //! WhatsApp accounts, each owned by one team and addressed by Meta's `phone_number_id`.
 
+use rusqlite::{OptionalExtension, named_params};
+
+use super::read::{Cost, Read};
 use super::{Conn, on_conn};
 use crate::enums::AccountStatus;
 use crate::ids::{OrgId, PhoneNumberId, TeamId};
@@ -13,6 +16,21 @@ pub struct AccountRow {
     pub name: Option<String>,
     pub status: AccountStatus,
     pub created_at: i64,
+}
+
+impl AccountRow {
+    /// The row as sqlx's `FromRow` reads it, by column name, from a SQLite reader.
+    fn from_reader(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            phone_number_id: row.get("phone_number_id")?,
+            org_id: row.get("org_id")?,
+            team_id: row.get("team_id")?,
+            phone_number: row.get("phone_number")?,
+            name: row.get("name")?,
+            status: row.get("status")?,
+            created_at: row.get("created_at")?,
+        })
+    }
 }
 
 pub async fn insert(conn: Conn<'_>, a: &AccountRow) -> sqlx::Result<()> {
@@ -35,13 +53,29 @@ pub async fn insert(conn: Conn<'_>, a: &AccountRow) -> sqlx::Result<()> {
 
 /// The account, if it exists and belongs to `org`.
 pub async fn get(
-    conn: Conn<'_>,
+    read: impl Into<Read<'_>>,
     org: &OrgId,
     phone_number_id: &PhoneNumberId,
 ) -> sqlx::Result<Option<AccountRow>> {
     const SQL: &str = "SELECT phone_number_id, org_id, team_id, phone_number, name, status, \
         created_at FROM accounts WHERE org_id = $1 AND phone_number_id = $2";
-    on_conn!(conn, |c| sqlx::query_as(SQL).bind(org).bind(phone_number_id).fetch_optional(c).await)
+    match read.into() {
+        Read::Sqlite(readers) => {
+            let (org, id) = (org.clone(), phone_number_id.clone());
+            readers
+                .run(Cost::Bounded, move |c| {
+                    let mut statement = c.prepare_cached(SQL)?;
+                    let params = named_params! { "$1": org, "$2": id };
+                    statement.query_row(params, AccountRow::from_reader).optional()
+                })
+                .await
+        }
+        Read::Conn(conn) => on_conn!(conn, |c| sqlx::query_as(SQL)
+            .bind(org)
+            .bind(phone_number_id)
+            .fetch_optional(c)
+            .await),
+    }
 }
 
 pub async fn list(

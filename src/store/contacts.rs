@@ -1,9 +1,19 @@
 //! Contacts of one WhatsApp account. Every query is scoped by organisation and account.
 
+use rusqlite::{OptionalExtension, named_params};
 use sqlx::QueryBuilder;
 
+use super::read::{Cost, Read};
 use super::{Conn, on_conn};
 use crate::ids::{ContactId, LabelId, OrgId, PhoneNumberId, TeamId};
+
+/// A [`ContactRow`]'s columns (table alias `c`), in the order [`ContactRow::from_reader`] reads
+/// them: the queries a reader runs select these first.
+macro_rules! contact_columns {
+    () => {
+        "c.id, c.team_id, c.phone_number, c.name, c.email, c.metadata, c.created_at, c.updated_at"
+    };
+}
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ContactRow {
@@ -15,6 +25,23 @@ pub struct ContactRow {
     pub metadata: String,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+impl ContactRow {
+    /// The row from a SQLite reader, selected by [`contact_columns!`]. By position, not by name:
+    /// a page reads a hundred of them, and a lookup by name compares every column's name.
+    fn from_reader(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get(0)?,
+            team_id: row.get(1)?,
+            phone_number: row.get(2)?,
+            name: row.get(3)?,
+            email: row.get(4)?,
+            metadata: row.get(5)?,
+            created_at: row.get(6)?,
+            updated_at: row.get(7)?,
+        })
+    }
 }
 
 /// The writable state of a contact, as stored.
@@ -91,16 +118,42 @@ pub struct ContactInAccount {
 }
 
 pub async fn get_in_account(
-    conn: Conn<'_>,
+    read: impl Into<Read<'_>>,
     org: &OrgId,
     account: &PhoneNumberId,
     id: &ContactId,
 ) -> sqlx::Result<Option<ContactInAccount>> {
-    const SQL: &str = "SELECT c.id, c.team_id, c.phone_number, c.name, c.email, c.metadata, \
-        c.created_at, c.updated_at, a.phone_number AS account_phone_number \
+    const SQL: &str = concat!(
+        "SELECT ",
+        contact_columns!(),
+        ", a.phone_number AS account_phone_number \
         FROM contacts c JOIN accounts a ON a.phone_number_id = c.account_id \
-        WHERE c.org_id = $1 AND c.account_id = $2 AND c.id = $3 AND a.org_id = $1";
-    on_conn!(conn, |c| sqlx::query_as(SQL).bind(org).bind(account).bind(id).fetch_optional(c).await)
+        WHERE c.org_id = $1 AND c.account_id = $2 AND c.id = $3 AND a.org_id = $1"
+    );
+    match read.into() {
+        Read::Sqlite(readers) => {
+            let (org, account, id) = (org.clone(), account.clone(), id.clone());
+            readers
+                .run(Cost::Bounded, move |c| {
+                    let mut statement = c.prepare_cached(SQL)?;
+                    let params = named_params! { "$1": org, "$2": account, "$3": id };
+                    let found = |row: &rusqlite::Row<'_>| {
+                        Ok(ContactInAccount {
+                            contact: ContactRow::from_reader(row)?,
+                            account_phone_number: row.get(8)?,
+                        })
+                    };
+                    statement.query_row(params, found).optional()
+                })
+                .await
+        }
+        Read::Conn(conn) => on_conn!(conn, |c| sqlx::query_as(SQL)
+            .bind(org)
+            .bind(account)
+            .bind(id)
+            .fetch_optional(c)
+            .await),
+    }
 }
 
 pub async fn update(
@@ -155,64 +208,140 @@ pub async fn delete(
 /// so a deep page costs the same as the first one. With `updated_since` the order is the oldest
 /// change first, a keyset walk over `(updated_at, id)` (index `contacts_account_updated`).
 pub async fn list(
-    conn: Conn<'_>,
+    read: impl Into<Read<'_>>,
     org: &OrgId,
     account: &PhoneNumberId,
     filter: &ContactFilter<'_>,
     limit: i64,
 ) -> sqlx::Result<Vec<ContactRow>> {
-    let postgres = matches!(conn, Conn::Postgres(_));
-    on_conn!(conn, |c| {
-        let mut q = QueryBuilder::new(
-            "SELECT c.id, c.team_id, c.phone_number, c.name, c.email, c.metadata, c.created_at, \
-             c.updated_at FROM ",
-        );
-        let order_column = if let Some(label) = filter.label {
-            // Both backends must walk the link table's key and look each contact up. SQLite does
-            // so for a CROSS JOIN; without it SQLite scans the account's contacts and sorts them.
-            // PostgreSQL ignores CROSS JOIN, and once statistics show labels on many contacts it
-            // merge-joins with a backward scan of all contacts (90,000 rows read for a label on
-            // the oldest 10,000): `OFFSET 0` keeps the lookup a per-link subquery.
-            q.push(if postgres {
-                "contact_labels cl CROSS JOIN LATERAL \
-                 (SELECT * FROM contacts c WHERE c.id = cl.contact_id OFFSET 0) c \
-                 WHERE cl.label_id = "
-            } else {
-                "contact_labels cl CROSS JOIN contacts c WHERE c.id = cl.contact_id AND cl.label_id = "
-            });
-            q.push_bind(label);
-            q.push(" AND ");
-            "cl.contact_id"
-        } else {
-            q.push("contacts c WHERE ");
-            "c.id"
-        };
-        q.push("c.org_id = ").push_bind(org);
-        q.push(" AND c.account_id = ").push_bind(account);
-        if let Some(phone) = filter.phone {
-            q.push(" AND c.phone_number = ").push_bind(phone);
+    let read = read.into();
+    let postgres = matches!(read, Read::Conn(Conn::Postgres(_)));
+    let query = list_query(postgres, org, account, filter, limit);
+    match read {
+        Read::Sqlite(readers) => {
+            // Every walk is an index range cut short by the LIMIT, except a substring search,
+            // which reads each contact of the account until the page is full.
+            let cost = if filter.search.is_some() { Cost::Unbounded } else { Cost::Bounded };
+            readers
+                .run(cost, move |c| {
+                    let mut statement = c.prepare_cached(&query.sql)?;
+                    let params = rusqlite::params_from_iter(&query.args);
+                    statement.query_map(params, ContactRow::from_reader)?.collect()
+                })
+                .await
         }
-        if let Some(search) = filter.search {
-            let pattern = format!("%{}%", escape_like(search));
-            q.push(" AND (c.name_lc LIKE ").push_bind(pattern.clone()).push(" ESCAPE '\\'");
-            q.push(" OR c.email_lc LIKE ").push_bind(pattern).push(" ESCAPE '\\')");
-        }
-        if let Some(since) = filter.updated_since {
-            q.push(" AND c.updated_at >= ").push_bind(since);
-            if let Some((updated_at, id)) = filter.after_change {
-                q.push(" AND (c.updated_at > ").push_bind(updated_at);
-                q.push(" OR (c.updated_at = ").push_bind(updated_at);
-                q.push(" AND c.id > ").push_bind(id).push("))");
+        Read::Conn(conn) => on_conn!(conn, |c| {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(query.sql));
+            for arg in query.args {
+                q = match arg {
+                    Arg::Text(text) => q.bind(text),
+                    Arg::Int(int) => q.bind(int),
+                };
             }
-            q.push(" ORDER BY c.updated_at, c.id LIMIT ").push_bind(limit + 1);
-            return q.build_query_as().fetch_all(c).await;
+            q.fetch_all(c).await
+        }),
+    }
+}
+
+/// A statement built at run time, with `$1`, `$2`… numbered in the order of `args`, which both
+/// sqlx (either backend) and a SQLite reader bind.
+struct Query {
+    sql: String,
+    args: Vec<Arg>,
+}
+
+enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+impl rusqlite::ToSql for Arg {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        match self {
+            Arg::Text(text) => text.to_sql(),
+            Arg::Int(int) => int.to_sql(),
         }
-        if let Some(after) = filter.after {
-            q.push(format_args!(" AND {order_column} < ")).push_bind(after);
+    }
+}
+
+impl Query {
+    fn new(sql: &str) -> Self {
+        Self { sql: sql.to_owned(), args: Vec::new() }
+    }
+
+    fn push(&mut self, sql: &str) -> &mut Self {
+        self.sql.push_str(sql);
+        self
+    }
+
+    fn bind(&mut self, arg: Arg) -> &mut Self {
+        self.args.push(arg);
+        self.sql.push_str(&format!("${}", self.args.len()));
+        self
+    }
+
+    fn text(&mut self, text: &str) -> &mut Self {
+        self.bind(Arg::Text(text.to_owned()))
+    }
+
+    fn int(&mut self, int: i64) -> &mut Self {
+        self.bind(Arg::Int(int))
+    }
+}
+
+/// The statement of [`list`].
+fn list_query(
+    postgres: bool,
+    org: &OrgId,
+    account: &PhoneNumberId,
+    filter: &ContactFilter<'_>,
+    limit: i64,
+) -> Query {
+    let mut q = Query::new(concat!("SELECT ", contact_columns!(), " FROM "));
+    let order_column = if let Some(label) = filter.label {
+        // Both backends must walk the link table's key and look each contact up. SQLite does
+        // so for a CROSS JOIN; without it SQLite scans the account's contacts and sorts them.
+        // PostgreSQL ignores CROSS JOIN, and once statistics show labels on many contacts it
+        // merge-joins with a backward scan of all contacts (90,000 rows read for a label on
+        // the oldest 10,000): `OFFSET 0` keeps the lookup a per-link subquery.
+        q.push(if postgres {
+            "contact_labels cl CROSS JOIN LATERAL \
+             (SELECT * FROM contacts c WHERE c.id = cl.contact_id OFFSET 0) c \
+             WHERE cl.label_id = "
+        } else {
+            "contact_labels cl CROSS JOIN contacts c WHERE c.id = cl.contact_id AND cl.label_id = "
+        });
+        q.text(label.as_str()).push(" AND ");
+        "cl.contact_id"
+    } else {
+        q.push("contacts c WHERE ");
+        "c.id"
+    };
+    q.push("c.org_id = ").text(org.as_str());
+    q.push(" AND c.account_id = ").text(account.as_str());
+    if let Some(phone) = filter.phone {
+        q.push(" AND c.phone_number = ").text(phone);
+    }
+    if let Some(search) = filter.search {
+        let pattern = format!("%{}%", escape_like(search));
+        q.push(" AND (c.name_lc LIKE ").text(&pattern).push(" ESCAPE '\\'");
+        q.push(" OR c.email_lc LIKE ").text(&pattern).push(" ESCAPE '\\')");
+    }
+    if let Some(since) = filter.updated_since {
+        q.push(" AND c.updated_at >= ").int(since);
+        if let Some((updated_at, id)) = filter.after_change {
+            q.push(" AND (c.updated_at > ").int(updated_at);
+            q.push(" OR (c.updated_at = ").int(updated_at);
+            q.push(" AND c.id > ").text(id.as_str()).push("))");
         }
-        q.push(format_args!(" ORDER BY {order_column} DESC LIMIT ")).push_bind(limit + 1);
-        q.build_query_as().fetch_all(c).await
-    })
+        q.push(" ORDER BY c.updated_at, c.id LIMIT ").int(limit + 1);
+        return q;
+    }
+    if let Some(after) = filter.after {
+        q.push(&format!(" AND {order_column} < ")).text(after.as_str());
+    }
+    q.push(&format!(" ORDER BY {order_column} DESC LIMIT ")).int(limit + 1);
+    q
 }
 
 /// A contact stamped by [`touch`], with the account it belongs to.

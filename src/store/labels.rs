@@ -1,5 +1,8 @@
 //! Labels: team-scoped, names unique per team case-insensitively (by `name_key`).
 
+use rusqlite::{OptionalExtension, named_params};
+
+use super::read::{Cost, Read};
 use super::{Conn, on_conn};
 use crate::enums::Color;
 use crate::ids::{LabelId, OrgId, TeamId};
@@ -12,6 +15,20 @@ pub struct LabelRow {
     pub color: Color,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+impl LabelRow {
+    /// The row as sqlx's `FromRow` reads it, by column name, from a SQLite reader.
+    fn from_reader(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get("id")?,
+            team_id: row.get("team_id")?,
+            name: row.get("name")?,
+            color: row.get("color")?,
+            created_at: row.get("created_at")?,
+            updated_at: row.get("updated_at")?,
+        })
+    }
 }
 
 /// The key label names are unique by within a team.
@@ -38,10 +55,28 @@ pub async fn insert(conn: Conn<'_>, org: &OrgId, label: &LabelRow) -> sqlx::Resu
     Ok(())
 }
 
-pub async fn get(conn: Conn<'_>, org: &OrgId, id: &LabelId) -> sqlx::Result<Option<LabelRow>> {
+pub async fn get(
+    read: impl Into<Read<'_>>,
+    org: &OrgId,
+    id: &LabelId,
+) -> sqlx::Result<Option<LabelRow>> {
     const SQL: &str = "SELECT id, team_id, name, color, created_at, updated_at FROM labels \
         WHERE org_id = $1 AND id = $2";
-    on_conn!(conn, |c| sqlx::query_as(SQL).bind(org).bind(id).fetch_optional(c).await)
+    match read.into() {
+        Read::Sqlite(readers) => {
+            let (org, id) = (org.clone(), id.clone());
+            readers
+                .run(Cost::Bounded, move |c| {
+                    let mut statement = c.prepare_cached(SQL)?;
+                    let params = named_params! { "$1": org, "$2": id };
+                    statement.query_row(params, LabelRow::from_reader).optional()
+                })
+                .await
+        }
+        Read::Conn(conn) => {
+            on_conn!(conn, |c| sqlx::query_as(SQL).bind(org).bind(id).fetch_optional(c).await)
+        }
+    }
 }
 
 pub async fn update(conn: Conn<'_>, org: &OrgId, label: &LabelRow) -> sqlx::Result<()> {

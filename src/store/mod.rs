@@ -3,7 +3,9 @@
 //! Handlers see only [`Db`] (a pool), [`Tx`] (a write transaction) and [`Conn`] (a borrowed
 //! connection of either). Query functions take a `Conn` and use [`on_conn!`] to run the same SQL
 //! text on whichever backend it is; the few statements whose dialects differ are written twice,
-//! side by side, with a comment saying why.
+//! side by side, with a comment saying why. The hot reads take a [`Read`] instead: on SQLite
+//! outside a transaction they run on the node's [`read::Readers`], inline, rather than through
+//! sqlx's connection threads (see [`read`]).
 
 pub mod accounts;
 pub mod attempts;
@@ -16,6 +18,7 @@ pub mod labels;
 pub mod links;
 pub mod operator;
 pub mod orgs;
+pub mod read;
 pub mod secrets;
 pub mod upsert;
 pub mod url;
@@ -30,6 +33,9 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
+
+pub use read::Read;
+use read::Readers;
 
 /// Runs `$body` with `$c` bound to the backend's `&mut Connection`; the body is compiled once per
 /// backend, so the same SQL text serves both. Both arms must yield one type, so `execute`
@@ -52,9 +58,10 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://kirim.db";
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// How long a request may wait for a pooled connection before answering 503. It bounds how
-/// long a request hangs on a database that stopped answering (the pool keeps retrying to connect
-/// until then), and a queue longer than this means the node is overloaded anyway.
+/// How long a request may wait for a pooled connection (or a reader's turn off the runtime
+/// threads) before answering 503. It bounds how long a request hangs on a database that stopped
+/// answering (the pool keeps retrying to connect until then), and a queue longer than this means
+/// the node is overloaded anyway.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long a SQLite writer may queue for the write gate before answering 503.
 const WRITE_GATE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -62,7 +69,13 @@ const WRITE_GATE_TIMEOUT: Duration = Duration::from_secs(30);
 /// A pool of either backend.
 #[derive(Clone)]
 pub enum Db {
-    Sqlite { pool: SqlitePool, write_gate: Arc<Mutex<()>> },
+    Sqlite {
+        pool: SqlitePool,
+        write_gate: Arc<Mutex<()>>,
+        /// Connections for the hot reads, on a database file (none in memory: another
+        /// connection would open another database).
+        readers: Option<Arc<Readers>>,
+    },
     Postgres(PgPool),
 }
 
@@ -142,7 +155,14 @@ impl Db {
                 .test_before_acquire(false)
                 .connect_with(options)
                 .await?;
-            Ok(Self::Sqlite { pool, write_gate: Arc::new(Mutex::new(())) })
+            // The file as SQLite resolved it; empty for an in-memory database.
+            let file: String =
+                sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                    .fetch_one(&pool)
+                    .await?;
+            let readers =
+                (!file.is_empty()).then(|| Arc::new(Readers::new(file.into(), max_connections)));
+            Ok(Self::Sqlite { pool, write_gate: Arc::new(Mutex::new(())), readers })
         } else {
             Err(format!("unsupported database URL `{url}`: use sqlite://FILE or postgres://…")
                 .into())
@@ -174,7 +194,7 @@ impl Db {
     /// transaction never fails half-way on a lock upgrade.
     pub async fn begin(&self) -> sqlx::Result<Tx> {
         Ok(match self {
-            Self::Sqlite { pool, write_gate } => {
+            Self::Sqlite { pool, write_gate, .. } => {
                 // Waiting this long for the gate means the node is overloaded: answer 503.
                 let gate =
                     tokio::time::timeout(WRITE_GATE_TIMEOUT, write_gate.clone().lock_owned())
@@ -186,9 +206,22 @@ impl Db {
         })
     }
 
+    /// The connections for inline reads: on a SQLite file only.
+    pub fn readers(&self) -> Option<&Arc<Readers>> {
+        match self {
+            Self::Sqlite { readers, .. } => readers.as_ref(),
+            Self::Postgres(_) => None,
+        }
+    }
+
     pub async fn close(&self) {
         match self {
-            Self::Sqlite { pool, .. } => pool.close().await,
+            Self::Sqlite { pool, readers, .. } => {
+                if let Some(readers) = readers {
+                    readers.close();
+                }
+                pool.close().await;
+            }
             Self::Postgres(pool) => pool.close().await,
         }
     }
@@ -251,13 +284,14 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
     match error {
         PoolTimedOut | PoolClosed | Io(_) | Tls(_) | WorkerCrashed => true,
         Database(db) => {
-            // SQLite: BUSY/LOCKED after the busy timeout. PostgreSQL: admin shutdown, cannot
-            // connect now, too many connections, and query cancelled by statement_timeout.
+            // SQLite: BUSY or LOCKED, whatever the extended code (517 BUSY_SNAPSHOT, 261
+            // BUSY_RECOVERY…), after the busy timeout. PostgreSQL: admin shutdown, cannot connect
+            // now, too many connections, and query cancelled by statement_timeout.
             let code = db.code();
-            matches!(
-                code.as_deref(),
-                Some("5" | "6" | "517" | "57P01" | "57P02" | "57P03" | "53300" | "57014")
-            )
+            let code = code.as_deref();
+            let sqlite_busy =
+                code.and_then(|c| c.parse::<i32>().ok()).is_some_and(|c| matches!(c & 0xff, 5 | 6));
+            sqlite_busy || matches!(code, Some("57P01" | "57P02" | "57P03" | "53300" | "57014"))
         }
         _ => false,
     }

@@ -35,6 +35,7 @@ mod pagination;
 mod patch;
 mod pool;
 mod ratelimit;
+mod readers;
 mod smoke;
 mod tenancy;
 mod upsert;

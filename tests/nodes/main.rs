@@ -15,6 +15,7 @@ mod crash;
 mod delivery;
 mod lifecycle;
 mod outage;
+mod reads;
 mod revocation;
 mod secrets;
 mod shared;

@@ -6,7 +6,7 @@ use axum::extract::State;
 use super::ContactOut;
 use crate::api::{accounts, labels};
 use crate::error::{ApiError, Result};
-use crate::http::db::DbConn;
+use crate::http::db::Reads;
 use crate::http::page::PageRequest;
 use crate::http::path::Path;
 use crate::http::query::QueryParams;
@@ -20,11 +20,11 @@ use crate::wire::List;
 pub async fn list(
     State(state): State<AppState>,
     tenant: Tenant,
-    mut db: DbConn,
+    mut db: Reads,
     Path(phone_number_id): Path<String>,
     query: QueryParams,
 ) -> Result<List<ContactOut>> {
-    let account = accounts::resolve(db.conn(), &tenant, &phone_number_id).await?;
+    let account = accounts::resolve(db.read(), &tenant, &phone_number_id).await?;
     // `?phone=+62…` sent unencoded arrives as " 62…" (a `+` is a space in a query string);
     // read it as the number the client meant.
     let phone = query.get("phone").map(|p| match p.strip_prefix(' ') {
@@ -38,7 +38,7 @@ pub async fn list(
         None => None,
         Some(raw) => {
             let id = labels::parse_id(raw, "label_id")?;
-            store::labels::get(db.conn(), &tenant.org_id, &id)
+            store::labels::get(db.read(), &tenant.org_id, &id)
                 .await?
                 .ok_or(ApiError::not_found_param("label", "label_id"))?;
             Some(id)
@@ -78,7 +78,7 @@ pub async fn list(
         after_change: after_change.as_ref().map(|(at, id)| (*at, id)),
     };
     let mut rows = store::contacts::list(
-        db.conn(),
+        db.read(),
         &tenant.org_id,
         &account.phone_number_id,
         &filter,

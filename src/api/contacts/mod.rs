@@ -22,7 +22,7 @@ use crate::api::{accounts, events};
 use crate::clock;
 use crate::error::{ApiError, OnConflict, Result};
 use crate::http::body::{JsonObject, Patch};
-use crate::http::db::DbConn;
+use crate::http::db::{DbConn, Reads};
 use crate::http::path::Path;
 use crate::http::routes::Routes;
 use crate::http::tenant::Tenant;
@@ -171,20 +171,20 @@ async fn create(
 
 async fn fetch(
     tenant: Tenant,
-    mut db: DbConn,
+    mut db: Reads,
     Path((phone_number_id, id)): Path<(String, String)>,
 ) -> Result<Data<ContactOut>> {
     let phone_number_id = validate::phone_number_id(&phone_number_id)?;
     let id = parse_id(&id)?;
     // The hot read: contact and account in one query; only a miss asks which one is missing.
-    match store::contacts::get_in_account(db.conn(), &tenant.org_id, &phone_number_id, &id).await? {
+    match store::contacts::get_in_account(db.read(), &tenant.org_id, &phone_number_id, &id).await? {
         Some(found) => Ok(Data(ContactOut::with_account(
             found.contact,
             found.account_phone_number,
             phone_number_id,
         ))),
         None => {
-            accounts::find(db.conn(), &tenant, &phone_number_id).await?;
+            accounts::find(db.read(), &tenant, &phone_number_id).await?;
             Err(ApiError::not_found_param("contact", "id"))
         }
     }
