@@ -133,15 +133,7 @@ impl Node {
             self.cache.clear();
         }
         let generation = store::key_cache::generation(conn.conn()).await?;
-        drop(conn);
         self.cache.observe(generation);
-        // The acknowledgement is a write: on SQLite it queues at this node's write gate with the
-        // requests' transactions, where a bare statement would retry on SQLite's busy handler and
-        // could miss every gap between them for longer than the cache stays trusted.
-        let mut tx = self.db.begin().await?;
-        let alive =
-            store::key_cache::heartbeat(tx.conn(), &self.id, generation, clock::now_ms()).await?;
-        tx.commit().await?;
-        Ok(alive)
+        store::key_cache::heartbeat(conn.conn(), &self.id, generation, clock::now_ms()).await
     }
 }
