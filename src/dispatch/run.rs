@@ -22,6 +22,9 @@ const LEASE_MARGIN: Duration = Duration::from_secs(5);
 /// How often old events and deliveries are purged, and how many rows per statement.
 const PURGE_EVERY: Duration = Duration::from_secs(600);
 const PURGE_BATCH: i64 = 1_000;
+/// How often deliveries left due for a subscription that stopped receiving are settled
+/// ([`attempts::settle_strays`]): they are rare (a race on PostgreSQL), and nothing waits on them.
+const SETTLE_EVERY: Duration = Duration::from_secs(2);
 
 /// A running dispatcher; [`DispatcherHandle::shutdown`] stops it.
 pub struct DispatcherHandle {
@@ -42,16 +45,19 @@ impl DispatcherHandle {
 }
 
 impl Dispatcher {
-    /// Starts the loop, the retention purge and, on PostgreSQL, the `LISTEN` for other nodes.
+    /// Starts the loop, the retention purge, the settling of strays and, on PostgreSQL, the
+    /// `LISTEN` for other nodes.
     pub fn spawn(self) -> DispatcherHandle {
         let dispatcher = Arc::new(self);
         let (stop, stopped) = watch::channel(false);
         let listener = wake::listen(&dispatcher.db, dispatcher.wake.clone());
         let purge = tokio::spawn(dispatcher.clone().purge_forever());
+        let settle = tokio::spawn(dispatcher.clone().settle_forever());
         let task = tokio::spawn(async move {
             dispatcher.run(stopped).await;
             listener.abort();
             purge.abort();
+            settle.abort();
         });
         DispatcherHandle { stop, task }
     }
@@ -182,6 +188,27 @@ impl Dispatcher {
             }
             tokio::time::sleep(PURGE_EVERY).await;
         }
+    }
+
+    async fn settle_forever(self: Arc<Self>) {
+        loop {
+            tokio::time::sleep(SETTLE_EVERY).await;
+            match self.settle().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    settled = n,
+                    "webhook deliveries of stopped subscriptions settled"
+                ),
+                Err(error) => tracing::warn!(%error, "settling webhook deliveries failed"),
+            }
+        }
+    }
+
+    async fn settle(&self) -> sqlx::Result<u64> {
+        let mut tx = self.db.begin().await?;
+        let settled = attempts::settle_strays(tx.conn(), clock::now_ms()).await?;
+        tx.commit().await?;
+        Ok(settled)
     }
 
     async fn purge_batch(&self, cutoff: i64) -> sqlx::Result<u64> {

@@ -114,6 +114,52 @@ pub async fn earliest_due(conn: Conn<'_>) -> sqlx::Result<Option<i64>> {
     on_conn!(conn, |c| sqlx::query_scalar(SQL).fetch_one(c).await)
 }
 
+/// Settles due deliveries whose subscription stopped receiving: they end `dead` when it was
+/// disabled or deleted, and are held when it is paused, as if they had been there when it
+/// changed. On PostgreSQL a request can record a delivery while a concurrent transaction
+/// disables, deletes or pauses its subscription; that transaction's update of the unfinished
+/// deliveries cannot see a row not yet committed, and the claim takes only active
+/// subscriptions' rows, so without this such a delivery would stay due for ever (in the
+/// claim's window, too). Looks at the same oldest due rows as the claim; returns how many
+/// rows it settled.
+pub async fn settle_strays(mut conn: Conn<'_>, now: i64) -> sqlx::Result<u64> {
+    macro_rules! strays {
+        ($subscription:literal) => {
+            concat!(
+                "id IN (SELECT d.id FROM (SELECT id, subscription_id FROM webhook_deliveries \
+                 WHERE status IN ('pending', 'failed') AND next_attempt_at <= $1 \
+                 AND (locked_until IS NULL OR locked_until < $1) \
+                 ORDER BY next_attempt_at, id LIMIT 2000) d \
+                 JOIN webhook_subscriptions s ON s.id = d.subscription_id WHERE ",
+                $subscription,
+                ") AND status IN ('pending', 'failed') AND next_attempt_at IS NOT NULL \
+                 AND (locked_until IS NULL OR locked_until < $1)"
+            )
+        };
+    }
+    const DEAD: &str = concat!(
+        "UPDATE webhook_deliveries SET status = 'dead', next_attempt_at = NULL, \
+         last_error = (SELECT CASE WHEN s.deleted_at IS NULL THEN 'subscription_disabled' \
+         ELSE 'subscription_deleted' END FROM webhook_subscriptions s \
+         WHERE s.id = webhook_deliveries.subscription_id), \
+         locked_by = NULL, locked_until = NULL, updated_at = $1 WHERE ",
+        strays!("s.status = 'disabled' OR s.deleted_at IS NOT NULL")
+    );
+    const HELD: &str = concat!(
+        "UPDATE webhook_deliveries SET next_attempt_at = NULL, updated_at = $1 WHERE ",
+        strays!("s.status = 'paused' AND s.deleted_at IS NULL")
+    );
+    let mut settled = 0;
+    for sql in [DEAD, HELD] {
+        settled += on_conn!(conn.reborrow(), |c| sqlx::query(sql)
+            .bind(now)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
+    Ok(settled)
+}
+
 /// Deletes up to `batch` deliveries, then up to `batch` events (with the deliveries that point
 /// at them), created before `cutoff`; returns how many rows went. Batched so that a large purge
 /// never holds a long transaction; the caller repeats while it returns a full batch.

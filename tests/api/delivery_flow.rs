@@ -1,6 +1,7 @@
 //! How deliveries flow (contract §8.4–§8.5): pause holds and resume sends oldest first, a run of
-//! dead deliveries disables the subscription, a slow receiver holds up no other subscription,
-//! and a node without the private-targets option refuses to send to them.
+//! dead deliveries disables the subscription, a delivery left due for a subscription that
+//! stopped receiving is settled, a slow receiver holds up no other subscription, and a node
+//! without the private-targets option refuses to send to them.
 
 use std::time::Duration;
 
@@ -10,6 +11,8 @@ use crate::hooks::{
     deliveries, dispatching_app, eventually, fast_settings, set_status, settled, subscribe,
     subscription,
 };
+use kirim::store::on_conn;
+
 use crate::receiver::{Receiver, Reply};
 use crate::support::{TestApp, unique_phone};
 
@@ -111,6 +114,62 @@ async fn twenty_four_dead_deliveries_in_a_row_disable_the_subscription() {
     let count = "kirim_webhook_attempt_duration_seconds_count";
     assert!(value(&after, count) >= value(&before, count) + 48.0);
     assert!(after.contains("kirim_webhook_backlog_age_seconds "));
+}
+
+/// What the database holds of a delivery: `(status, next_attempt_at, last_error)`.
+async fn stored(app: &TestApp, delivery: &str) -> (String, Option<i64>, Option<String>) {
+    const SQL: &str =
+        "SELECT status, next_attempt_at, last_error FROM webhook_deliveries WHERE id = $1";
+    let mut pooled = app.db.acquire().await.unwrap();
+    on_conn!(pooled.conn(), |c| sqlx::query_as(SQL).bind(delivery).fetch_one(c).await).unwrap()
+}
+
+/// Makes a delivery due now, as a request recording it while its subscription was being paused,
+/// disabled or deleted leaves it on PostgreSQL (that change's update could not see the row).
+async fn make_due(app: &TestApp, delivery: &str) {
+    const SQL: &str = "UPDATE webhook_deliveries SET status = 'pending', last_error = NULL, \
+        next_attempt_at = $2 WHERE id = $1";
+    let mut pooled = app.db.acquire().await.unwrap();
+    on_conn!(pooled.conn(), |c| sqlx::query(SQL)
+        .bind(delivery)
+        .bind(kirim::clock::now_ms())
+        .execute(c)
+        .await
+        .map(|_| ()))
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_delivery_left_due_for_a_subscription_that_stopped_receiving_is_settled() {
+    let app = dispatching_app().await;
+    let org = app.org().await;
+    let receiver = Receiver::start().await;
+    let (paused, _) = subscribe(&app, &org, &receiver.url).await;
+    let (deleted, _) = subscribe(&app, &org, &receiver.url).await;
+    set_status(&app, &org, &paused, "paused").await;
+    set_status(&app, &org, &deleted, "paused").await;
+    app.contacts(&org, 1).await;
+    let held = deliveries(&app, &org, &paused).await[0]["id"].as_str().unwrap().to_owned();
+    let killed = deliveries(&app, &org, &deleted).await[0]["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/webhook_subscriptions/{deleted}");
+    app.delete(&org.key, &path).await.assert_status(StatusCode::OK);
+    assert_eq!(stored(&app, &killed).await.0, "dead");
+
+    make_due(&app, &held).await;
+    make_due(&app, &killed).await;
+    eventually(Duration::from_secs(10), "the strays to be settled", || async {
+        let (held, killed) = (stored(&app, &held).await, stored(&app, &killed).await);
+        (held.1.is_none() && killed.0 == "dead").then_some(())
+    })
+    .await;
+    assert_eq!(stored(&app, &held).await, ("pending".to_owned(), None, None), "held again");
+    let killed = stored(&app, &killed).await;
+    assert_eq!(killed.2.as_deref(), Some("subscription_deleted"));
+    assert!(receiver.got().is_empty(), "neither was sent");
+
+    // Resumed, the held one goes out.
+    set_status(&app, &org, &paused, "active").await;
+    receiver.wait_for(1, Duration::from_secs(10)).await;
 }
 
 #[tokio::test]
