@@ -21,24 +21,67 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
 /// A new ULID, monotonic within this process: ids made in the same millisecond still sort in
 /// creation order, which is what "newest first" paging by id relies on.
 pub fn ulid() -> String {
+    encode(next_ulid(0))
+}
+
+/// The low bits a ULID block leaves to its members: 4 Crockford characters.
+pub const BLOCK_BITS: u32 = 20;
+
+/// The first 22 characters of a block of 2^20 ULIDs that end in every 4 Crockford characters:
+/// the database names a batch of rows (a bulk call's events) by appending each row's index,
+/// [`block_suffix_sql!`], instead of receiving their ids one by one. No id this process makes
+/// afterwards falls in the block, and the block sorts after every id made before it.
+pub fn ulid_block() -> String {
+    let mut id = encode(next_ulid(BLOCK_BITS));
+    id.truncate(22);
+    id
+}
+
+/// A row's index `n` (0 ≤ n < 2^20) as the 4 Crockford characters ending its id in a block, in
+/// SQL that both backends run; `n` is a column or an expression of the query.
+macro_rules! block_suffix_sql {
+    ($n:literal) => {
+        concat!(
+            "substr('0123456789ABCDEFGHJKMNPQRSTVWXYZ', CAST(((",
+            $n,
+            ") >> 15) % 32 + 1 AS INTEGER), 1) || ",
+            "substr('0123456789ABCDEFGHJKMNPQRSTVWXYZ', CAST(((",
+            $n,
+            ") >> 10) % 32 + 1 AS INTEGER), 1) || ",
+            "substr('0123456789ABCDEFGHJKMNPQRSTVWXYZ', CAST(((",
+            $n,
+            ") >> 5) % 32 + 1 AS INTEGER), 1) || ",
+            "substr('0123456789ABCDEFGHJKMNPQRSTVWXYZ', CAST((",
+            $n,
+            ") % 32 + 1 AS INTEGER), 1)"
+        )
+    };
+}
+pub(crate) use block_suffix_sql;
+
+/// The next value of this process's ULID sequence with its low `reserved` bits zero, taken
+/// whole: the sequence goes on after the `2^reserved` values that follow it.
+fn next_ulid(reserved: u32) -> u128 {
     static LAST: Mutex<(u64, u128)> = Mutex::new((0, 0));
     const RANDOM_BITS: u32 = 80;
     const RANDOM_MASK: u128 = (1 << RANDOM_BITS) - 1;
+    let low: u128 = (1 << reserved) - 1;
 
     let now = clock::now_ms() as u64;
-    let (ms, random) = {
-        let mut last = LAST.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if now <= last.0 {
-            last.1 = (last.1 + 1) & RANDOM_MASK;
-        } else {
-            let bytes: [u8; 10] = random_bytes();
-            let mut wide = [0u8; 16];
-            wide[6..].copy_from_slice(&bytes);
-            *last = (now, u128::from_be_bytes(wide));
-        }
-        *last
+    let mut last = LAST.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let random = if now <= last.0 {
+        ((last.1 | low) + 1) & RANDOM_MASK
+    } else {
+        let bytes: [u8; 10] = random_bytes();
+        let mut wide = [0u8; 16];
+        wide[6..].copy_from_slice(&bytes);
+        u128::from_be_bytes(wide) & !low
     };
-    let value = (u128::from(ms) << RANDOM_BITS) | random;
+    *last = (now.max(last.0), random | low);
+    (u128::from(last.0) << RANDOM_BITS) | random
+}
+
+fn encode(value: u128) -> String {
     (0..26).map(|i| CROCKFORD[((value >> (125 - 5 * i)) & 31) as usize] as char).collect()
 }
 
@@ -255,6 +298,18 @@ mod tests {
         let ids: Vec<String> = (0..1000).map(|_| ulid()).collect();
         assert!(ids.iter().all(|id| is_ulid(id)));
         assert!(ids.windows(2).all(|w| w[0] < w[1]), "monotonic within the process");
+    }
+
+    #[test]
+    fn a_block_holds_no_id_made_before_or_after_it() {
+        let before = ulid();
+        let block = ulid_block();
+        let after = ulid();
+        let (first, last) = (format!("{block}0000"), format!("{block}ZZZZ"));
+        assert!(is_ulid(&first) && is_ulid(&last));
+        assert!(before < first, "{before} sorts before the block {block}");
+        assert!(last < after, "{after} sorts after the block {block}");
+        assert_ne!(ulid_block(), block, "two blocks never meet");
     }
 
     #[test]

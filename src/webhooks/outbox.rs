@@ -15,10 +15,10 @@ use serde::Serialize;
 use tokio::sync::Notify;
 
 use crate::clock;
-use crate::ids::{DeliveryId, EventId, OrgId, SubscriptionId};
+use crate::ids::{self, DeliveryId, EventId, OrgId, SubscriptionId};
 use crate::store::Conn;
-use crate::store::webhooks::deliveries::{self, NewDelivery};
-use crate::store::webhooks::events::{self, NewEventRow};
+use crate::store::webhooks::deliveries;
+use crate::store::webhooks::events;
 use crate::store::webhooks::subscriptions;
 
 /// The channel dispatchers `LISTEN` on.
@@ -95,76 +95,88 @@ pub async fn wanted(conn: Conn<'_>, org: &OrgId, event_type: &str) -> sqlx::Resu
 /// Records `events` of `org` in the caller's transaction: each envelope rendered once, and one
 /// delivery per subscription that is active (due now) or paused (held) and lists the type.
 /// Events no such subscription wants are dropped. A few statements whatever the number of
-/// events: one read of the organisation's subscriptions, one insert of the events, one of the
-/// deliveries.
+/// events: one read of the organisation's subscriptions, one insert of the events per type, one
+/// of the deliveries per subscription. The events of a request are a block of ids
+/// ([`ids::ulid_block`]) that the database fills in, a block per 2^20 events.
 pub async fn record(mut conn: Conn<'_>, org: &OrgId, events: Vec<NewEvent>) -> sqlx::Result<()> {
     if events.is_empty() {
         return Ok(());
     }
+    let subscriptions = subscriptions::receiving(conn.reborrow(), org).await?;
+    let wanted: Vec<(&SubscriptionId, bool, Vec<String>)> =
+        subscriptions.iter().map(|s| (&s.id, s.status == "active", s.event_types())).collect();
+    let wants =
+        |event_type: &str| wanted.iter().any(|(_, _, types)| types.iter().any(|t| t == event_type));
+    // An event nobody subscribed to would never be sent, nor listed: it is not stored.
+    let events: Vec<NewEvent> = events.into_iter().filter(|e| wants(e.event_type)).collect();
+    for block in events.chunks(1 << ids::BLOCK_BITS) {
+        record_block(conn.reborrow(), org, &wanted, block).await?;
+    }
+    Ok(())
+}
+
+/// [`record`] for at most one block of events, each wanted by a subscription.
+async fn record_block(
+    mut conn: Conn<'_>,
+    org: &OrgId,
+    wanted: &[(&SubscriptionId, bool, Vec<String>)],
+    events: &[NewEvent],
+) -> sqlx::Result<()> {
     let now = clock::now_ms();
     let created_at = clock::rfc3339(now);
-    let subscriptions = subscriptions::receiving(conn.reborrow(), org).await?;
-    let wanted: Vec<(SubscriptionId, bool, Vec<String>)> = subscriptions
-        .into_iter()
-        .map(|s| {
-            let types = s.event_types();
-            (s.id, s.status == "active", types)
-        })
-        .collect();
-
-    let mut rows = Vec::with_capacity(events.len());
-    let mut deliveries = Vec::new();
-    let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
+    // By type, each in the order recorded; the block's indexes run on from one type to the next.
+    let mut by_type: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
     for event in events {
-        let id = EventId::generate();
-        let before = deliveries.len();
-        for (subscription, active, types) in &wanted {
-            if types.iter().any(|t| t == event.event_type) {
-                deliveries.push(NewDelivery {
-                    id: DeliveryId::generate(),
-                    subscription_id: subscription.clone(),
-                    event_id: id.clone(),
-                    event_type: event.event_type.to_owned(),
-                    next_attempt_at: active.then_some(now),
-                    replayed_from: None,
-                });
-            }
-        }
-        // An event nobody subscribed to would never be sent, nor listed: it is not stored.
-        if deliveries.len() == before {
+        let rest = envelope_after_id(event.event_type, &created_at, &event.data);
+        by_type.entry(event.event_type).or_default().push(rest);
+    }
+    let block = format!("{}_{}", EventId::PREFIX, ids::ulid_block());
+    let mut first = 0;
+    for (event_type, rests) in &by_type {
+        events::insert_block(conn.reborrow(), org, &block, first, event_type, rests, now).await?;
+        first += rests.len();
+    }
+
+    let mut due = false;
+    for (subscription, active, types) in wanted {
+        let types: Vec<&str> =
+            by_type.keys().copied().filter(|t| types.iter().any(|w| w == t)).collect();
+        if types.is_empty() {
             continue;
         }
-        *counts.entry(event.event_type).or_default() += 1;
-        rows.push(NewEventRow {
-            payload: envelope(&id, event.event_type, &created_at, &event.data),
-            id,
-            event_type: event.event_type,
-        });
+        let deliveries = format!("{}_{}", DeliveryId::PREFIX, ids::ulid_block());
+        let next_attempt_at = active.then_some(now);
+        deliveries::fan_out(
+            conn.reborrow(),
+            org,
+            subscription,
+            &deliveries,
+            &block,
+            &types,
+            next_attempt_at,
+            now,
+        )
+        .await?;
+        due |= *active;
     }
-
-    if rows.is_empty() {
-        return Ok(());
-    }
-    events::insert_many(conn.reborrow(), org, &rows, now).await?;
-    deliveries::insert_many(conn.reborrow(), org, &deliveries, now).await?;
-    if deliveries.iter().any(|d| d.next_attempt_at.is_some()) {
+    if due {
         notify_nodes(conn).await?;
     }
     let _ = RECORDED.try_with(|r| {
         let mut r = r.borrow_mut();
-        for (event_type, n) in counts {
-            *r.events.entry(event_type).or_default() += n;
+        for (event_type, rests) in &by_type {
+            *r.events.entry(event_type).or_default() += rests.len() as u64;
         }
     });
     Ok(())
 }
 
-/// `{"id","type","created_at","livemode":true,"data"}`, in that order.
-fn envelope(id: &EventId, event_type: &str, created_at: &str, data: &str) -> String {
+/// The envelope `{"id","type","created_at","livemode":true,"data"}` after its `id`, which the
+/// database writes in front ([`events::insert_block`]): `,"type":…,"data":…}`.
+fn envelope_after_id(event_type: &str, created_at: &str, data: &str) -> String {
     let quoted = |s: &str| serde_json::to_string(s).expect("a string serialises");
     format!(
-        "{{\"id\":{},\"type\":{},\"created_at\":{},\"livemode\":true,\"data\":{data}}}",
-        quoted(id.as_str()),
+        ",\"type\":{},\"created_at\":{},\"livemode\":true,\"data\":{data}}}",
         quoted(event_type),
         quoted(created_at),
     )
@@ -175,12 +187,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_envelope_is_json_in_the_documented_order() {
-        let id = EventId::generate();
-        let text = envelope(&id, "contact.created", "2026-05-23T10:00:00.000Z", r#"{"b":1,"a":2}"#);
+    fn the_envelope_is_json_in_the_documented_order_once_its_id_is_in_front() {
+        let rest =
+            envelope_after_id("contact.created", "2026-05-23T10:00:00.000Z", r#"{"b":1,"a":2}"#);
+        let text = format!(r#"{{"id":"evt_01J0000000000000000000000"{rest}"#);
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(value["id"], id.as_str());
+        assert_eq!(value["type"], "contact.created");
         assert_eq!(value["livemode"], true);
-        assert!(text.starts_with("{\"id\":") && text.ends_with(r#""data":{"b":1,"a":2}}"#));
+        assert!(text.starts_with(r#"{"id":"evt_"#) && text.ends_with(r#""data":{"b":1,"a":2}}"#));
     }
 }

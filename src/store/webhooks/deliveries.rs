@@ -105,6 +105,68 @@ pub async fn insert_many(
     Ok(())
 }
 
+/// Makes one delivery to `subscription` of each event in the block `events` (see
+/// [`super::events::insert_block`]) whose type is among `types`, in one statement: the delivery
+/// of an event is named by the block `block` (`wbd_` and a [`crate::ids::ulid_block`]) and the
+/// event's index, so deliveries sort as their events do. `next_attempt_at` is `None` for a
+/// paused subscription (held).
+#[allow(clippy::too_many_arguments, reason = "the statement's parameters")]
+pub async fn fan_out(
+    conn: Conn<'_>,
+    org: &OrgId,
+    subscription: &SubscriptionId,
+    block: &str,
+    events: &str,
+    types: &[&str],
+    next_attempt_at: Option<i64>,
+    now: i64,
+) -> sqlx::Result<()> {
+    // The block's rows are a range of the events' primary key; the index is what follows the
+    // block in the event's id.
+    macro_rules! fan_out {
+        ($types:literal) => {
+            concat!(
+                "INSERT INTO webhook_deliveries (id, org_id, subscription_id, event_id, \
+                 event_type, status, attempts, next_attempt_at, created_at, updated_at) \
+                 SELECT $4 || substr(id, length($5) + 1), $1, $2, id, type, 'pending', 0, $3, \
+                 $6, $6 FROM webhook_events WHERE id BETWEEN $5 || '0000' AND $5 || 'ZZZZ' \
+                 AND ",
+                $types
+            )
+        };
+    }
+    match conn {
+        Conn::Sqlite(c) => {
+            const SQL: &str = fan_out!("type IN (SELECT value FROM json_each($7))");
+            let types = serde_json::to_string(types).expect("strings serialise");
+            sqlx::query(SQL)
+                .bind(org)
+                .bind(subscription)
+                .bind(next_attempt_at)
+                .bind(block)
+                .bind(events)
+                .bind(now)
+                .bind(types)
+                .execute(c)
+                .await?;
+        }
+        Conn::Postgres(c) => {
+            const SQL: &str = fan_out!("type = ANY($7)");
+            sqlx::query(SQL)
+                .bind(org)
+                .bind(subscription)
+                .bind(next_attempt_at)
+                .bind(block)
+                .bind(events)
+                .bind(now)
+                .bind(types)
+                .execute(c)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 pub async fn get(
     conn: Conn<'_>,
     org: &OrgId,
