@@ -2,7 +2,7 @@
 //! until something may have become due; on shutdown stop claiming and let attempts finish.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
@@ -25,6 +25,9 @@ const PURGE_BATCH: i64 = 1_000;
 /// How often deliveries left due for a subscription that stopped receiving are settled
 /// ([`attempts::settle_strays`]): they are rare (a race on PostgreSQL), and nothing waits on them.
 const SETTLE_EVERY: Duration = Duration::from_secs(2);
+
+/// How often, at most, the loop looks up the next scheduled attempt while attempts are in flight.
+const LOOK_EVERY: Duration = Duration::from_secs(1);
 
 /// A running dispatcher; [`DispatcherHandle::shutdown`] stops it.
 pub struct DispatcherHandle {
@@ -64,6 +67,7 @@ impl Dispatcher {
 
     async fn run(self: Arc<Self>, mut stopped: watch::Receiver<bool>) {
         let mut in_flight = JoinSet::new();
+        let mut looked = Instant::now();
         while !*stopped.borrow() {
             while in_flight.try_join_next().is_some() {}
             let full = match self.claim_round(&mut in_flight).await {
@@ -76,7 +80,15 @@ impl Dispatcher {
             if full {
                 continue;
             }
-            let pause = self.until_next_due().await;
+            // While attempts are in flight, each end wakes the loop to claim again; what is
+            // scheduled later is looked up (and the backlog gauge set) at most every LOOK_EVERY,
+            // not at every end: on a large backlog the look-up costs more than the claim.
+            let pause = if in_flight.is_empty() || looked.elapsed() >= LOOK_EVERY {
+                looked = Instant::now();
+                self.until_next_due().await
+            } else {
+                POLL
+            };
             tokio::select! {
                 () = self.wake.notified() => {}
                 () = self.freed.notified() => {}

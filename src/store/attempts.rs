@@ -107,11 +107,16 @@ async fn count_death(
 /// The next time anything is scheduled: the oldest `next_attempt_at` of unfinished deliveries
 /// of active subscriptions (in the past: the backlog's age; in the future: when to look again).
 pub async fn earliest_due(conn: Conn<'_>) -> sqlx::Result<Option<i64>> {
-    const SQL: &str = "SELECT MIN(d.next_attempt_at) FROM webhook_deliveries d \
+    // Walks the due index in order and stops at the first row of an active subscription (nearly
+    // always the first row): `MIN()` over the join read the whole backlog, every time the
+    // dispatcher went to sleep, which held a draining backlog of 100,000 rows to 18 deliveries a
+    // second on PostgreSQL.
+    const SQL: &str = "SELECT d.next_attempt_at FROM webhook_deliveries d \
         JOIN webhook_subscriptions s ON s.id = d.subscription_id \
         WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at IS NOT NULL \
-        AND s.status = 'active' AND s.deleted_at IS NULL";
-    on_conn!(conn, |c| sqlx::query_scalar(SQL).fetch_one(c).await)
+        AND s.status = 'active' AND s.deleted_at IS NULL \
+        ORDER BY d.next_attempt_at LIMIT 1";
+    on_conn!(conn, |c| sqlx::query_scalar(SQL).fetch_optional(c).await)
 }
 
 /// Settles due deliveries whose subscription stopped receiving: they end `dead` when it was

@@ -100,6 +100,11 @@ async fn claim_unordered(
     );
     match conn {
         Conn::Postgres(c) => {
+            // The window must be read by walking the due index in order, stopping after 2,000
+            // rows. A backlog grows faster than autovacuum analyses the table, and with the
+            // statistics of a small table the planner reads every due row through a bitmap and
+            // sorts them: 80-120 ms a claim at 100,000 due rows, 25 deliveries a second.
+            sqlx::query("SET LOCAL enable_bitmapscan = off").execute(&mut *c).await?;
             sqlx::query_as(POSTGRES)
                 .bind(now)
                 .bind(node)
