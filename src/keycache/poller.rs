@@ -133,7 +133,14 @@ impl Node {
             self.cache.clear();
         }
         let generation = store::key_cache::generation(conn.conn()).await?;
+        drop(conn);
         self.cache.observe(generation);
+        // The acknowledgement is a write. On SQLite it takes its turn at the write gate (before
+        // a connection, as transactions do), or under bulk load it could wait on the busy handler
+        // for longer than the cache stays trusted. It stays one autocommit statement: a node
+        // paused inside a transaction would hold the registry row a revocation must delete.
+        let _turn = self.db.write_turn().await;
+        let mut conn = self.db.acquire().await?;
         store::key_cache::heartbeat(conn.conn(), &self.id, generation, clock::now_ms()).await
     }
 }

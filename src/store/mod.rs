@@ -206,6 +206,17 @@ impl Db {
         })
     }
 
+    /// On SQLite, this process's write gate, for a write made of one autocommit statement: it
+    /// then queues with the transactions instead of retrying on SQLite's busy handler, which can
+    /// miss every gap between them for seconds. Nothing is held open in the database while the
+    /// guard lives. `None` on PostgreSQL, where writers do not queue in the process.
+    pub async fn write_turn(&self) -> Option<OwnedMutexGuard<()>> {
+        match self {
+            Self::Sqlite { write_gate, .. } => Some(write_gate.clone().lock_owned().await),
+            Self::Postgres(_) => None,
+        }
+    }
+
     /// The connections for inline reads: on a SQLite file only.
     pub fn readers(&self) -> Option<&Arc<Readers>> {
         match self {

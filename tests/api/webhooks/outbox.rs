@@ -181,7 +181,8 @@ async fn label_events_and_a_deletion_reports_each_contact_that_lost_it() {
 async fn a_bulk_label_of_a_thousand_ids_records_one_event_per_changed_contact() {
     let app = TestApp::spawn().await;
     let org = app.org().await;
-    subscribe(&app, &org, &["contact.updated"]).await;
+    let created = subscribe(&app, &org, &["contact.updated"]).await;
+    let subscription = created["id"].as_str().unwrap();
     let label = app.label(&org, "Campaign").await;
     let contacts = app.insert_contacts(&org, 900).await;
     let other = app.org().await;
@@ -213,6 +214,17 @@ async fn a_bulk_label_of_a_thousand_ids_records_one_event_per_changed_contact() 
     let id = sample["contact"]["id"].as_str().unwrap();
     assert_eq!(sample["contact"], get_contact(&app, &org, id).await);
     assert!(events(&app, &other).await.is_empty());
+
+    // The database names the events of a call (a block of ids): each is a well-formed event id,
+    // none repeats, and the subscription has one delivery of each.
+    let mut event_ids: Vec<&str> = stored.iter().map(|(_, e)| e["id"].as_str().unwrap()).collect();
+    assert!(event_ids.iter().all(|id| kirim::ids::EventId::parse(id).is_some()), "{event_ids:?}");
+    event_ids.sort_unstable();
+    event_ids.dedup();
+    assert_eq!(event_ids.len(), 900);
+    let sent = deliveries(&app, subscription).await;
+    assert_eq!(sent.len(), 900);
+    assert!(sent.iter().all(|(event_type, _, _)| event_type == "contact.updated"));
 }
 
 #[tokio::test]
