@@ -126,7 +126,7 @@ pub async fn earliest_due(conn: Conn<'_>) -> sqlx::Result<Option<i64>> {
 /// deliveries cannot see a row not yet committed, and the claim takes only active
 /// subscriptions' rows, so without this such a delivery would stay due for ever (in the
 /// claim's window, too). Looks at the same oldest due rows as the claim; returns how many
-/// rows it settled.
+/// rows it settled. Run in a transaction of its own.
 pub async fn settle_strays(mut conn: Conn<'_>, now: i64) -> sqlx::Result<u64> {
     macro_rules! strays {
         ($subscription:literal) => {
@@ -154,6 +154,9 @@ pub async fn settle_strays(mut conn: Conn<'_>, now: i64) -> sqlx::Result<u64> {
         "UPDATE webhook_deliveries SET next_attempt_at = NULL, updated_at = $1 WHERE ",
         strays!("s.status = 'paused' AND s.deleted_at IS NULL")
     );
+    if let Conn::Postgres(c) = conn.reborrow() {
+        super::dispatch::walk_the_due_index(c).await?;
+    }
     let mut settled = 0;
     for sql in [DEAD, HELD] {
         settled += on_conn!(conn.reborrow(), |c| sqlx::query(sql)

@@ -100,11 +100,7 @@ async fn claim_unordered(
     );
     match conn {
         Conn::Postgres(c) => {
-            // The window must be read by walking the due index in order, stopping after 2,000
-            // rows. A backlog grows faster than autovacuum analyses the table, and with the
-            // statistics of a small table the planner reads every due row through a bitmap and
-            // sorts them: 80-120 ms a claim at 100,000 due rows, 25 deliveries a second.
-            sqlx::query("SET LOCAL enable_bitmapscan = off").execute(&mut *c).await?;
+            walk_the_due_index(&mut *c).await?;
             sqlx::query_as(POSTGRES)
                 .bind(now)
                 .bind(node)
@@ -128,6 +124,16 @@ async fn claim_unordered(
                 .await
         }
     }
+}
+
+/// For the rest of the transaction, makes PostgreSQL read a window of due rows (the oldest 2,000)
+/// by walking the due index in order and stopping. A backlog grows faster than autovacuum
+/// analyses the table, and with the statistics of a small table the planner read every due row
+/// through a bitmap and sorted them: 80-120 ms a claim at 100,000 due rows, 25 deliveries a
+/// second.
+pub async fn walk_the_due_index(c: &mut sqlx::PgConnection) -> sqlx::Result<()> {
+    sqlx::query("SET LOCAL enable_bitmapscan = off").execute(c).await?;
+    Ok(())
 }
 
 /// Gives a lease back without an attempt (no free slot after all, or shutting down).
