@@ -99,6 +99,15 @@ struct Entries {
     keys: HashMap<String, Arc<KeyOwner>>,
 }
 
+impl Entries {
+    /// Drops every key, for `generation` (`None`: not known), so lookups in flight keep out.
+    fn empty(&mut self, generation: Option<i64>) {
+        self.keys.clear();
+        self.clears += 1;
+        self.generation = generation;
+    }
+}
+
 /// How many times the cache had been emptied when a lookup began.
 #[derive(Debug, Clone, Copy)]
 struct Ticket(u64);
@@ -222,18 +231,13 @@ impl KeyCache {
     fn observe(&self, generation: i64) {
         let mut entries = self.lock();
         if entries.generation != Some(generation) {
-            entries.keys.clear();
-            entries.clears += 1;
-            entries.generation = Some(generation);
+            entries.empty(Some(generation));
         }
     }
 
     /// Empties the cache whatever the generation (on registering again).
     fn clear(&self) {
-        let mut entries = self.lock();
-        entries.keys.clear();
-        entries.clears += 1;
-        entries.generation = None;
+        self.lock().empty(None);
     }
 
     fn lock(&self) -> MutexGuard<'_, Entries> {
