@@ -81,6 +81,14 @@ fn next_ulid(reserved: u32) -> u128 {
     (u128::from(last.0) << RANDOM_BITS) | random
 }
 
+/// The first 10 characters of every ULID made at `ms` (milliseconds since the epoch): an id made
+/// before `ms` sorts before `prefix + this`, one made at or after it does not.
+pub fn ulid_time_prefix(ms: i64) -> String {
+    let mut id = encode(u128::from(ms.max(0) as u64) << 80);
+    id.truncate(10);
+    id
+}
+
 fn encode(value: u128) -> String {
     (0..26).map(|i| CROCKFORD[((value >> (125 - 5 * i)) & 31) as usize] as char).collect()
 }
@@ -298,6 +306,18 @@ mod tests {
         let ids: Vec<String> = (0..1000).map(|_| ulid()).collect();
         assert!(ids.iter().all(|id| is_ulid(id)));
         assert!(ids.windows(2).all(|w| w[0] < w[1]), "monotonic within the process");
+    }
+
+    #[test]
+    fn a_time_prefix_divides_the_ids_made_before_it_from_the_rest() {
+        let before = ulid();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let prefix = ulid_time_prefix(clock::now_ms());
+        let after = ulid();
+        assert_eq!(prefix.len(), 10);
+        assert!(before.as_str() < prefix.as_str(), "{before} is older than {prefix}");
+        assert!(after.as_str() >= prefix.as_str(), "{after} is not older than {prefix}");
+        assert_eq!(ulid_time_prefix(0), "0000000000");
     }
 
     #[test]

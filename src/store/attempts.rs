@@ -4,7 +4,7 @@
 
 use super::webhooks::deliveries;
 use super::{Conn, on_conn};
-use crate::ids::{DeliveryId, SubscriptionId};
+use crate::ids::{self, DeliveryId, EventId, SubscriptionId};
 
 /// Deliveries that die in a row before their subscription is disabled.
 pub const DISABLE_AFTER: i64 = 24;
@@ -168,25 +168,27 @@ pub async fn settle_strays(mut conn: Conn<'_>, now: i64) -> sqlx::Result<u64> {
     Ok(settled)
 }
 
-/// Deletes up to `batch` deliveries, then up to `batch` events (with the deliveries that point
-/// at them), created before `cutoff`; returns how many rows went. Batched so that a large purge
-/// never holds a long transaction; the caller repeats while it returns a full batch.
+/// Deletes up to `batch` deliveries of events made before `cutoff`, then up to `batch` of those
+/// events that no delivery points at any more; returns how many rows went. Batched so that a
+/// large purge never holds a long transaction; the caller repeats until nothing goes. Both walk
+/// an index by id: an event's ULID carries its time, and every delivery is younger than its event.
 pub async fn purge_before(mut conn: Conn<'_>, cutoff: i64, batch: i64) -> sqlx::Result<u64> {
     const DELIVERIES: &str = "DELETE FROM webhook_deliveries WHERE id IN \
-        (SELECT id FROM webhook_deliveries WHERE created_at < $1 LIMIT $2)";
+        (SELECT id FROM webhook_deliveries WHERE event_id < $1 LIMIT $2)";
+    // Below the oldest event a delivery still names, so that an event goes after its deliveries
+    // even when they outnumber a batch.
     const EVENTS: &str = "DELETE FROM webhook_events WHERE id IN \
-        (SELECT id FROM webhook_events WHERE created_at < $1 LIMIT $2)";
-    let deliveries = on_conn!(conn.reborrow(), |c| sqlx::query(DELIVERIES)
-        .bind(cutoff)
-        .bind(batch)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    let events = on_conn!(conn, |c| sqlx::query(EVENTS)
-        .bind(cutoff)
-        .bind(batch)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    Ok(deliveries + events)
+        (SELECT id FROM webhook_events WHERE id < $1 \
+         AND id < coalesce((SELECT min(event_id) FROM webhook_deliveries), $1) LIMIT $2)";
+    let bound = format!("{}_{}", EventId::PREFIX, ids::ulid_time_prefix(cutoff));
+    let mut purged = 0;
+    for sql in [DELIVERIES, EVENTS] {
+        purged += on_conn!(conn.reborrow(), |c| sqlx::query(sql)
+            .bind(&bound)
+            .bind(batch)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
+    Ok(purged)
 }
