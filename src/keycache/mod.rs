@@ -132,24 +132,9 @@ impl KeyCache {
         }
     }
 
-    /// The key with this hash and its organisation, from the cache while the node's polls are
-    /// recent, else from the database. Revoked keys are returned (the caller tells the client so)
-    /// but never cached; an unknown key is never cached either, so a key created a moment later
-    /// works at once.
-    pub async fn look_up(&self, conn: Conn<'_>, hash: &str) -> sqlx::Result<Option<Arc<KeyOwner>>> {
-        if let Some(owner) = self.cached(hash) {
-            return Ok(Some(owner));
-        }
-        let ticket = self.ticket();
-        let owner = keys::find_by_hash(conn, hash).await?.map(Arc::new);
-        if let Some(owner) = &owner {
-            self.insert(ticket, hash, owner);
-        }
-        Ok(owner)
-    }
-
-    /// The cached key, if the cache is in use and holds it.
-    fn cached(&self, hash: &str) -> Option<Arc<KeyOwner>> {
+    /// The key with this hash and its organisation, if the cache is in use (the node's polls
+    /// are recent) and holds it. Counted as a hit, a miss, or a lookup made without the cache.
+    pub fn cached(&self, hash: &str) -> Option<Arc<KeyOwner>> {
         if !self.is_fresh() {
             self.uncached.fetch_add(1, Ordering::Relaxed);
             return None;
@@ -158,6 +143,18 @@ impl KeyCache {
         let counter = if found.is_some() { &self.hits } else { &self.misses };
         counter.fetch_add(1, Ordering::Relaxed);
         found
+    }
+
+    /// After [`Self::cached`] found nothing: the key from the database, cached if found. Revoked
+    /// keys are returned (the caller tells the client so) but never cached; an unknown key is
+    /// never cached either, so a key created a moment later works at once.
+    pub async fn fetch(&self, conn: Conn<'_>, hash: &str) -> sqlx::Result<Option<Arc<KeyOwner>>> {
+        let ticket = self.ticket();
+        let owner = keys::find_by_hash(conn, hash).await?.map(Arc::new);
+        if let Some(owner) = &owner {
+            self.insert(ticket, hash, owner);
+        }
+        Ok(owner)
     }
 
     /// Taken before a lookup's statement is sent.
