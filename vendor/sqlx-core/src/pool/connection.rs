@@ -311,7 +311,16 @@ impl<DB: Database> Floating<DB, Live<DB>> {
         // returned to the pool; also of course, if it was dropped due to an error
         // this is simply a band-aid as SQLx-next connections should be able
         // to recover from cancellations
-        if let Err(error) = self.raw.ping().await {
+        //
+        // kirim: only when something is left to send (PostgreSQL's queued rollback of a dropped
+        // transaction). Otherwise the ping was a round trip on every release (the database's on
+        // PostgreSQL, the connection thread's on SQLite) for nothing: PostgreSQL drains any
+        // unread response before a connection's next command, SQLite's worker runs commands in
+        // order, and a broken connection shows itself on its next use.
+        if !self.raw.should_flush() {
+            self.release();
+            true
+        } else if let Err(error) = self.raw.ping().await {
             tracing::warn!(
                 %error,
                 "error occurred while testing the connection on-release",
