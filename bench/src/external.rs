@@ -87,6 +87,17 @@ pub async fn load_pg_floor(url: &str) {
     .await;
 }
 
+/// Brings PostgreSQL databases to rest between phases: the dead rows a phase leaves are vacuumed
+/// and its dirty pages written now, so that autovacuum and the checkpointer do not run during —
+/// and get charged to — whichever phase comes next (the API's and the floor's alike).
+pub async fn settle_postgres(urls: &[&str]) {
+    for url in urls {
+        let args =
+            ["-q", "-v", "ON_ERROR_STOP=1", "-c", "VACUUM (ANALYZE)", "-c", "CHECKPOINT", url];
+        run("psql", &args.map(String::from)).await;
+    }
+}
+
 /// pgbench with the floor `scripts` (names in `bench/floors/`, optionally `@weight`), per
 /// transaction logs for exact percentiles.
 pub async fn pgbench(

@@ -5,7 +5,7 @@
 //!
 //! Phases: seed (10,000 contacts: bulk p50 at rest) → the main size → per concurrency level: bulk
 //! label (API, floor), reads (one contact, a label's page, `GET /livez`, and on PostgreSQL the
-//! pgbench read floor) → page depth → grow to the large size (bulk p50 at rest) → server RSS.
+//! pgbench read floor), PostgreSQL brought to rest before each of the three → page depth → grow to the large size (bulk p50 at rest) → server RSS.
 
 mod bulk;
 mod external;
@@ -150,9 +150,16 @@ async fn main() {
         let key = seeded.key.as_str();
         let (ids, lbls) = (ids_file.display().to_string(), labels_file.display().to_string());
         let mut level = json!({ "concurrency": c });
+        let settle = || async {
+            if let Some(f) = &floor_db {
+                external::settle_postgres(&[&database.url, &f.url]).await;
+            }
+        };
+        settle().await;
         eprintln!("concurrency {c}: bulk label through the API (wrk)…");
         let api =
             external::wrk(&base, c, duration, &["bulk", key, &ids, &lbls, PHONE_NUMBER_ID]).await;
+        settle().await;
         eprintln!("concurrency {c}: bulk label floor…");
         let floor = match &floor_db {
             Some(f) => {
@@ -170,6 +177,7 @@ async fn main() {
             let replay = same_pool(&db, &seeded, &labels, c, duration).await;
             level["bulk_label"]["same_pool_replay"] = replay.json();
         }
+        settle().await;
         eprintln!("concurrency {c}: reads (wrk)…");
         let contact =
             external::wrk(&base, c, duration, &["contact", key, &ids, &lbls, PHONE_NUMBER_ID])
