@@ -5,7 +5,8 @@
 //!
 //! Phases: seed (10,000 contacts: bulk p50 at rest) → the main size → per concurrency level: bulk
 //! label (API, floor), reads (one contact, a label's page, `GET /livez`, and on PostgreSQL the
-//! pgbench read floor), PostgreSQL brought to rest before each of the three → page depth → grow to the large size (bulk p50 at rest) → server RSS.
+//! pgbench read floor), PostgreSQL brought to rest before each of the three → page depth → grow
+//! to the large size (bulk p50 at rest) → server RSS.
 
 mod bulk;
 mod external;
