@@ -62,7 +62,8 @@ pub async fn seed_if_empty(db: &Db, base_url: &str, database_url: &str) -> BoxRe
                 phone_number: format!("+62812{i:07}"),
                 name: Some(format!("Demo Contact {i:04}")),
                 email: Some(format!("contact{i:04}@example.com")),
-                metadata: format!(r#"{{"source":"demo","index":{i}}}"#),
+                // Keys in the order the API stores them (sorted), as it sends them back.
+                metadata: format!(r#"{{"index":{i},"source":"demo"}}"#),
             };
             (ContactId::generate(), fields)
         })
