@@ -2,6 +2,10 @@
 
 use clap::Parser;
 
+/// See `Cargo.toml`: a page's many small allocations, made and freed on different threads.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = kirim::cli::Cli::parse();
