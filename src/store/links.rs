@@ -94,8 +94,8 @@ pub enum Bulk {
 /// folded into the first would miss links that a call it waited for had just committed.
 ///
 /// SQLite: the write transaction already excludes other writers. The partition is one row, the
-/// changed set is computed in SQL by the stamp, then the write: three statements, no id list
-/// sent back.
+/// changed set is computed in SQL by the stamp, then the write: three statements, each joining
+/// the ids to their contacts, and no id list sent back.
 #[allow(clippy::too_many_arguments, reason = "the call's parts, each a bound parameter")]
 pub async fn bulk(
     conn: Conn<'_>,
@@ -130,7 +130,7 @@ pub async fn bulk(
                 Operation::Detach => (SQLITE_STAMP_DETACH, SQLITE_DETACH),
             };
             let changed = if render {
-                sqlx::query_as(stamp.returning)
+                let mut changed: Vec<TouchedContact> = sqlx::query_as(stamp.returning)
                     .bind(org)
                     .bind(label)
                     .bind(account)
@@ -138,7 +138,10 @@ pub async fn bulk(
                     .bind(now)
                     .bind(&team)
                     .fetch_all(&mut *c)
-                    .await?
+                    .await?;
+                // In id order, as on PostgreSQL, whatever order SQLite updated them in.
+                changed.sort_unstable_by(|a, b| a.contact.id.cmp(&b.contact.id));
+                changed
             } else {
                 sqlx::query(stamp.plain)
                     .bind(org)
@@ -233,14 +236,31 @@ macro_rules! touched {
 // $1 org, $2 label, $3 account, $4 the ids (a JSON array on SQLite, text[] on PostgreSQL),
 // $5 now, $6 the label's team, $7 (PostgreSQL) whether to return the changed contacts.
 
-const SQLITE_PARTITION: &str = "SELECT \
+// On SQLite each statement walks the ids' JSON array and looks each id up in `contacts`:
+// `json_each($4) CROSS JOIN contacts`, where CROSS JOIN tells SQLite to keep that order whatever
+// its statistics (with none, a plain JOIN scans the account's contacts and the whole array for
+// each). `c.id IN (SELECT value FROM json_each($4))` would build an index of the ids first, in
+// every statement, and the stamp used to look every contact up twice, once to choose it and
+// once to update it (docs/performance.md, "The bulk path").
+
+/// The account's contacts among the ids, as a literal for `concat!`.
+macro_rules! sqlite_among_ids {
+    () => {
+        "json_each($4) AS j CROSS JOIN contacts c ON c.id = j.value \
+         WHERE c.org_id = $1 AND c.account_id = $3"
+    };
+}
+
+const SQLITE_PARTITION: &str = concat!(
+    "SELECT \
     EXISTS (SELECT 1 FROM accounts WHERE org_id = $1 AND phone_number_id = $3) AS account_found, \
     (SELECT team_id FROM labels WHERE org_id = $1 AND id = $2) AS label_team, \
     count(c.id) AS found, \
     coalesce(sum(c.team_id = (SELECT team_id FROM labels WHERE org_id = $1 AND id = $2)), 0) \
         AS applied \
-    FROM contacts c WHERE c.org_id = $1 AND c.account_id = $3 \
-    AND c.id IN (SELECT value FROM json_each($4))";
+    FROM ",
+    sqlite_among_ids!()
+);
 
 /// A statement with and without `RETURNING` the rows it touched.
 struct Returning {
@@ -248,22 +268,14 @@ struct Returning {
     returning: &'static str,
 }
 
-/// The contacts of the call in the label's team, as a literal for `concat!`.
-macro_rules! sqlite_in_team {
-    () => {
-        "SELECT c.id FROM contacts c WHERE c.org_id = $1 AND c.account_id = $3 \
-         AND c.team_id = $6 AND c.id IN (SELECT value FROM json_each($4))"
-    };
-}
-
 macro_rules! sqlite_stamp {
     ($linked:literal) => {
         concat!(
-            "UPDATE contacts SET updated_at = $5 WHERE id IN (",
-            sqlite_in_team!(),
-            " AND ",
+            "UPDATE contacts AS c SET updated_at = $5 \
+             WHERE c.id IN (SELECT value FROM json_each($4)) \
+             AND c.org_id = $1 AND c.account_id = $3 AND c.team_id = $6 AND ",
             $linked,
-            " EXISTS (SELECT 1 FROM contact_labels WHERE label_id = $2 AND contact_id = c.id))"
+            " EXISTS (SELECT 1 FROM contact_labels WHERE label_id = $2 AND contact_id = c.id)"
         )
     };
 }
@@ -280,16 +292,17 @@ const SQLITE_STAMP_DETACH: Returning = Returning {
     returning: concat!(sqlite_stamp!(""), " RETURNING ", touched!()),
 };
 
+// Attach inserts in key order, as the link table is stored.
 const SQLITE_ATTACH: &str = concat!(
-    "INSERT INTO contact_labels (label_id, contact_id, created_at) SELECT $2, id, $5 FROM (",
-    sqlite_in_team!(),
-    ") ORDER BY id ON CONFLICT DO NOTHING"
+    "INSERT INTO contact_labels (label_id, contact_id, created_at) SELECT $2, c.id, $5 FROM ",
+    sqlite_among_ids!(),
+    " AND c.team_id = $6 ORDER BY c.id ON CONFLICT DO NOTHING"
 );
 
 const SQLITE_DETACH: &str = concat!(
-    "DELETE FROM contact_labels WHERE label_id = $2 AND contact_id IN (",
-    sqlite_in_team!(),
-    ")"
+    "DELETE FROM contact_labels WHERE label_id = $2 AND contact_id IN (SELECT c.id FROM ",
+    sqlite_among_ids!(),
+    " AND c.team_id = $6)"
 );
 
 // The label is held before this statement (`hold_label`), so no contact is locked while waiting
