@@ -130,9 +130,16 @@ async fn claim_unordered(
 /// by walking the due index in order and stopping. A backlog grows faster than autovacuum
 /// analyses the table, and with the statistics of a small table the planner read every due row
 /// through a bitmap and sorted them: 80-120 ms a claim at 100,000 due rows, 25 deliveries a
-/// second.
+/// second. The statements are also planned for their values at every run: the generic plan a
+/// connection keeps after five runs was made for the table as it was then, and with a backlog
+/// of 200,000 rows one claim ran for over 20 s (docs/performance.md, "The bulk path").
 pub async fn walk_the_due_index(c: &mut sqlx::PgConnection) -> sqlx::Result<()> {
-    sqlx::query("SET LOCAL enable_bitmapscan = off").execute(c).await?;
+    sqlx::query(
+        "SELECT set_config('enable_bitmapscan', 'off', true), \
+         set_config('plan_cache_mode', 'force_custom_plan', true)",
+    )
+    .execute(c)
+    .await?;
     Ok(())
 }
 

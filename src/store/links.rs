@@ -94,8 +94,8 @@ pub enum Bulk {
 /// folded into the first would miss links that a call it waited for had just committed.
 ///
 /// SQLite: the write transaction already excludes other writers. The partition is one row, the
-/// changed set is computed in SQL by the stamp, then the write: three statements, each joining
-/// the ids to their contacts, and no id list sent back.
+/// changed set is computed in SQL by the stamp, then the write: three statements, no id list
+/// sent back.
 #[allow(clippy::too_many_arguments, reason = "the call's parts, each a bound parameter")]
 pub async fn bulk(
     conn: Conn<'_>,
@@ -236,12 +236,12 @@ macro_rules! touched {
 // $1 org, $2 label, $3 account, $4 the ids (a JSON array on SQLite, text[] on PostgreSQL),
 // $5 now, $6 the label's team, $7 (PostgreSQL) whether to return the changed contacts.
 
-// On SQLite each statement walks the ids' JSON array and looks each id up in `contacts`:
-// `json_each($4) CROSS JOIN contacts`, where CROSS JOIN tells SQLite to keep that order whatever
-// its statistics (with none, a plain JOIN scans the account's contacts and the whole array for
-// each). `c.id IN (SELECT value FROM json_each($4))` would build an index of the ids first, in
-// every statement, and the stamp used to look every contact up twice, once to choose it and
-// once to update it (docs/performance.md, "The bulk path").
+// On SQLite the partition and the link write walk the ids' JSON array and look each id up in
+// `contacts`: `json_each($4) CROSS JOIN contacts`, where CROSS JOIN keeps that order whatever the
+// statistics (with none, a plain JOIN scanned the account's contacts and the whole array for
+// each). The stamp, an UPDATE, names the ids `IN (SELECT value FROM json_each($4))` and looks each
+// contact up once; it used to choose them through a subquery over `contacts` and look each up
+// twice (docs/performance.md, "The bulk path").
 
 /// The account's contacts among the ids, as a literal for `concat!`.
 macro_rules! sqlite_among_ids {
