@@ -38,7 +38,10 @@ pub async fn in_transaction(State(state): State<AppState>, req: Request, next: N
     if !is_write(req.method()) {
         return next.run(req).await;
     }
-    match run(&state, req, next).await {
+    // Boxed: axum moves every layer's future into a box of its own on every request, reads
+    // included, and inline the write path (transaction, idempotency record) made this layer's
+    // future several kilobytes to copy (docs/performance.md, "Futures copied per request").
+    match Box::pin(run(&state, req, next)).await {
         Ok(response) | Err(response) => response,
     }
 }

@@ -72,7 +72,10 @@ impl Limiter {
     pub async fn take(&self, org: &str, bucket: Bucket, capacity: i64) -> Decision {
         match self {
             Self::Local(buckets) => buckets.take(org, bucket, capacity),
-            Self::Redis(buckets) => buckets.take(org, bucket, capacity).await,
+            // Boxed: inline, the Redis round trip's large future would be copied with every
+            // request's, on the local limiter too (docs/performance.md, "Futures copied per
+            // request").
+            Self::Redis(buckets) => Box::pin(buckets.take(org, bucket, capacity)).await,
         }
     }
 }
