@@ -77,7 +77,8 @@ async fn resolve(
     // A connection is checked out only when the cache cannot answer. On SQLite a read then
     // touches no pooled connection at all (it runs on the node's readers), and giving an unused
     // one back to sqlx's pool was a round trip to its thread: 12 % of a GET's time.
-    // Boxed, as the write path is in `transaction`: the lookup's future is large and seldom run.
+    // Boxed: the lookup is seldom run and its future is large, and inline it would be copied with
+    // every request's (docs/performance.md, "Futures copied per request").
     let (owner, conn) = match state.key_cache.cached(&hash) {
         Some(owner) => (Some(owner), None),
         None => Box::pin(look_up(state, &hash)).await?,
