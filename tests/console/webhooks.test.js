@@ -59,7 +59,7 @@ test('a subscription is created, receives a signed delivery, replays it, and is 
   assert.ok(signedBy(first.headers['x-kirim-signature'], first.body, secret), 'signed with the secret the console showed');
 
   await page.getByRole('link', { name: 'Deliveries' }).first().click();
-  await page.getByLabel('Subscription').selectOption(subscription.id);
+  await page.getByLabel('Subscription', { exact: true }).selectOption(subscription.id);
   await page.getByRole('button', { name: 'Apply', exact: true }).click();
   const delivered = page.locator('table.deliveries tbody tr', { hasText: 'delivered' });
   await delivered.first().waitFor();
