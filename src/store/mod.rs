@@ -326,4 +326,60 @@ mod tests {
         assert_eq!(names("sqlite"), names("postgres"));
         assert!(!names("sqlite").is_empty());
     }
+
+    /// Migration 0007 rebuilds SQLite's `contacts` and `contact_labels`: a database written
+    /// before it keeps every contact and link, and the links still follow their contact.
+    #[tokio::test]
+    async fn sqlite_contacts_clustering_keeps_every_link() {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .unwrap();
+        super::SQLITE_MIGRATIONS.run_to(6, &pool).await.unwrap();
+        sqlx::raw_sql(
+            "INSERT INTO organizations VALUES ('org_1', 'Org', 'free', 1, 1, 0);
+             INSERT INTO teams VALUES ('team_1', 'org_1', 'Team', 0);
+             INSERT INTO accounts (phone_number_id, org_id, team_id, phone_number, status,
+                 created_at) VALUES ('acc_1', 'org_1', 'team_1', '+6281', 'connected', 0);
+             INSERT INTO contacts (id, org_id, account_id, team_id, phone_number, created_at,
+                 updated_at) VALUES ('ctc_1', 'org_1', 'acc_1', 'team_1', '+1', 0, 0),
+                 ('ctc_2', 'org_1', 'acc_1', 'team_1', '+2', 0, 7);
+             INSERT INTO labels VALUES ('lbl_1', 'org_1', 'team_1', 'A', 'a', 'red', 0, 0),
+                 ('lbl_2', 'org_1', 'team_1', 'B', 'b', 'red', 0, 0);
+             INSERT INTO contact_labels VALUES ('lbl_1', 'ctc_1', 1), ('lbl_2', 'ctc_1', 2),
+                 ('lbl_1', 'ctc_2', 3);",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+
+        super::SQLITE_MIGRATIONS.run(&pool).await.unwrap();
+
+        let links =
+            "SELECT label_id, contact_id, created_at FROM contact_labels ORDER BY created_at";
+        let rows: Vec<(String, String, i64)> =
+            sqlx::query_as(links).fetch_all(&pool).await.unwrap();
+        assert_eq!(
+            rows,
+            [("lbl_1", "ctc_1", 1), ("lbl_2", "ctc_1", 2), ("lbl_1", "ctc_2", 3)]
+                .map(|(l, c, t)| (l.to_owned(), c.to_owned(), t))
+        );
+        let stamp: i64 = sqlx::query_scalar("SELECT updated_at FROM contacts WHERE id = 'ctc_2'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(stamp, 7);
+        let clustered: String =
+            sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = 'contacts'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert!(clustered.ends_with("WITHOUT ROWID"), "{clustered}");
+
+        sqlx::query("DELETE FROM contacts WHERE id = 'ctc_1'").execute(&pool).await.unwrap();
+        let left: Vec<(String, String, i64)> =
+            sqlx::query_as(links).fetch_all(&pool).await.unwrap();
+        assert_eq!(left, [("lbl_1".to_owned(), "ctc_2".to_owned(), 3)]);
+    }
 }

@@ -1,0 +1,3 @@
+-- Nothing to do on PostgreSQL: migrations/sqlite/0007_contacts_clustered.sql stores SQLite's
+-- contacts in their primary key's b-tree, and PostgreSQL has no such storage (CLUSTER orders a
+-- table once and is not kept up). The file keeps the two backends' migrations in lockstep.
