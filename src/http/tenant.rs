@@ -81,7 +81,10 @@ async fn resolve(
     // every request's (docs/performance.md, "Futures copied per request").
     let (owner, conn) = match state.key_cache.cached(&hash) {
         Some(owner) => (Some(owner), None),
-        None => Box::pin(look_up(state, &hash)).await?,
+        None => {
+            let (owner, conn) = Box::pin(look_up(state, &hash)).await?;
+            (owner, Some(conn))
+        }
     };
     let owner = owner
         .filter(|owner| ids::constant_time_eq(owner.key_hash.as_bytes(), hash.as_bytes()))
@@ -109,13 +112,10 @@ async fn resolve(
 
 /// The key from the database, and the connection that looked it up (the request may go on
 /// using it).
-async fn look_up(
-    state: &AppState,
-    hash: &str,
-) -> Result<(Option<Arc<KeyOwner>>, Option<PooledConn>)> {
+async fn look_up(state: &AppState, hash: &str) -> Result<(Option<Arc<KeyOwner>>, PooledConn)> {
     let mut conn = state.db.acquire().await?;
     let owner = state.key_cache.fetch(conn.conn(), hash).await?;
-    Ok((owner, Some(conn)))
+    Ok((owner, conn))
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Tenant {
