@@ -13,7 +13,7 @@
 
 use super::{Conn, on_conn};
 use crate::ids::{ContactId, LabelId, OrgId, PhoneNumberId, TeamId};
-use crate::store::contacts::TouchedContact;
+use crate::store::contacts::{self, TouchedContact};
 use crate::store::labels::LabelRow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,9 +93,11 @@ pub enum Bulk {
 /// one: a statement sees the links as of its start, before it waited for the locks, so a detach
 /// folded into the first would miss links that a call it waited for had just committed.
 ///
-/// SQLite: the write transaction already excludes other writers. The partition is one row, the
-/// changed set is computed in SQL by the stamp, then the write: three statements, no id list
-/// sent back.
+/// SQLite: the write transaction already excludes other writers. The partition is one row, then
+/// the write returns the ids it linked or unlinked, and the stamp updates those contacts by key:
+/// three statements. Working out the changed set inside the stamp instead (each contact looked
+/// up again and its link probed before the write) cost more than sending the ids back
+/// (docs/performance.md, "The bulk path").
 #[allow(clippy::too_many_arguments, reason = "the call's parts, each a bound parameter")]
 pub async fn bulk(
     conn: Conn<'_>,
@@ -125,44 +127,28 @@ pub async fn bulk(
             if outcome.applied == 0 {
                 return Ok(Bulk::Applied { outcome, changed: Vec::new() });
             }
-            let (stamp, write) = match op {
-                Operation::Attach => (SQLITE_STAMP_ATTACH, SQLITE_ATTACH),
-                Operation::Detach => (SQLITE_STAMP_DETACH, SQLITE_DETACH),
+            let write = match op {
+                Operation::Attach => SQLITE_ATTACH,
+                Operation::Detach => SQLITE_DETACH,
             };
-            let changed = if render {
-                let mut changed: Vec<TouchedContact> = sqlx::query_as(stamp.returning)
-                    .bind(org)
-                    .bind(label)
-                    .bind(account)
-                    .bind(&json)
-                    .bind(now)
-                    .bind(&team)
-                    .fetch_all(&mut *c)
-                    .await?;
-                // In id order, as on PostgreSQL, whatever order SQLite updated them in.
-                changed.sort_unstable_by(|a, b| a.contact.id.cmp(&b.contact.id));
-                changed
-            } else {
-                sqlx::query(stamp.plain)
-                    .bind(org)
-                    .bind(label)
-                    .bind(account)
-                    .bind(&json)
-                    .bind(now)
-                    .bind(&team)
-                    .execute(&mut *c)
-                    .await?;
-                Vec::new()
-            };
-            sqlx::query(write)
+            let written: Vec<ContactId> = sqlx::query_scalar(write)
                 .bind(org)
                 .bind(label)
                 .bind(account)
                 .bind(&json)
                 .bind(now)
                 .bind(&team)
-                .execute(&mut *c)
+                .fetch_all(&mut *c)
                 .await?;
+            let changed = if render {
+                let mut changed = contacts::touch(Conn::Sqlite(c), org, &written, now).await?;
+                // In id order, as on PostgreSQL, whatever order SQLite updated them in.
+                changed.sort_unstable_by(|a, b| a.contact.id.cmp(&b.contact.id));
+                changed
+            } else {
+                contacts::stamp(Conn::Sqlite(c), org, &written, now).await?;
+                Vec::new()
+            };
             Ok(Bulk::Applied { outcome, changed })
         }
         Conn::Postgres(c) => {
@@ -239,9 +225,7 @@ macro_rules! touched {
 // On SQLite the partition and the link write walk the ids' JSON array and look each id up in
 // `contacts`: `json_each($4) CROSS JOIN contacts`, where CROSS JOIN keeps that order whatever the
 // statistics (with none, a plain JOIN scanned the account's contacts and the whole array for
-// each). The stamp, an UPDATE, names the ids `IN (SELECT value FROM json_each($4))` and looks each
-// contact up once; it used to choose them through a subquery over `contacts` and look each up
-// twice (docs/performance.md, "The bulk path").
+// each). The stamp is `contacts::stamp` (or `touch`) on the ids the write returned.
 
 /// The account's contacts among the ids, as a literal for `concat!`.
 macro_rules! sqlite_among_ids {
@@ -262,47 +246,17 @@ const SQLITE_PARTITION: &str = concat!(
     sqlite_among_ids!()
 );
 
-/// A statement with and without `RETURNING` the rows it touched.
-struct Returning {
-    plain: &'static str,
-    returning: &'static str,
-}
-
-macro_rules! sqlite_stamp {
-    ($linked:literal) => {
-        concat!(
-            "UPDATE contacts AS c SET updated_at = $5 \
-             WHERE c.id IN (SELECT value FROM json_each($4)) \
-             AND c.org_id = $1 AND c.account_id = $3 AND c.team_id = $6 AND ",
-            $linked,
-            " EXISTS (SELECT 1 FROM contact_labels WHERE label_id = $2 AND contact_id = c.id)"
-        )
-    };
-}
-
-/// Attach changes the contacts not yet linked.
-const SQLITE_STAMP_ATTACH: Returning = Returning {
-    plain: sqlite_stamp!("NOT"),
-    returning: concat!(sqlite_stamp!("NOT"), " RETURNING ", touched!()),
-};
-
-/// Detach changes the contacts linked.
-const SQLITE_STAMP_DETACH: Returning = Returning {
-    plain: sqlite_stamp!(""),
-    returning: concat!(sqlite_stamp!(""), " RETURNING ", touched!()),
-};
-
 // Attach inserts in key order, as the link table is stored.
 const SQLITE_ATTACH: &str = concat!(
     "INSERT INTO contact_labels (label_id, contact_id, created_at) SELECT $2, c.id, $5 FROM ",
     sqlite_among_ids!(),
-    " AND c.team_id = $6 ORDER BY c.id ON CONFLICT DO NOTHING"
+    " AND c.team_id = $6 ORDER BY c.id ON CONFLICT DO NOTHING RETURNING contact_id"
 );
 
 const SQLITE_DETACH: &str = concat!(
     "DELETE FROM contact_labels WHERE label_id = $2 AND contact_id IN (SELECT c.id FROM ",
     sqlite_among_ids!(),
-    " AND c.team_id = $6)"
+    " AND c.team_id = $6) RETURNING contact_id"
 );
 
 // The label is held before this statement (`hold_label`), so no contact is locked while waiting
