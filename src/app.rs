@@ -1,15 +1,15 @@
 //! `app(state) -> Router`: the whole HTTP surface, used by `kirim serve` and by the tests.
 //!
 //! Layers, outermost first: request id → whole body read → deadline → (public routes |
-//! authentication → rate limit → write transaction and idempotency → handler). Unknown paths and
-//! methods answer in the error envelope. The console (`/console`) sits beside them with layers of
+//! authentication → rate limit → write transaction and idempotency, one layer in
+//! [`crate::http::guard`] → handler). Unknown paths and methods answer in the error envelope. The console (`/console`) sits beside them with layers of
 //! its own and hands its API calls to the same `/v1` router.
 
 use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
 
 use crate::http::routes::Operation;
-use crate::http::{body, rate_limit, request_id, tenant, transaction};
+use crate::http::{body, guard, request_id};
 use crate::state::AppState;
 use crate::{api, console, openapi};
 
@@ -28,9 +28,7 @@ pub fn app(state: AppState) -> Router {
 fn api_router(state: AppState) -> Router {
     let authenticated = api::authenticated()
         .into_router()
-        .route_layer(from_fn_with_state(state.clone(), transaction::in_transaction))
-        .route_layer(from_fn_with_state(state.clone(), rate_limit::enforce))
-        .route_layer(from_fn_with_state(state.clone(), tenant::authenticate));
+        .route_layer(from_fn_with_state(state.clone(), guard::authenticated));
 
     Router::new()
         .merge(api::public().into_router())

@@ -4,7 +4,7 @@
 //! a body (handlers, extractor rejections, the 404 fallback) stamps the same id as the
 //! `X-Request-Id` header without threading it through every signature.
 
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -14,7 +14,7 @@ tokio::task_local! {
     static REQUEST_ID: RequestId;
 }
 
-pub const REQUEST_ID_HEADER: &str = "x-request-id";
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn current_request_id() -> String {
     REQUEST_ID.try_with(ToString::to_string).unwrap_or_default()

@@ -25,12 +25,12 @@ async fn me(tenant: Tenant, mut db: DbConn) -> Result<Data<Value>> {
             "id": tenant.key_id,
             "object": "api_key",
             "label": tenant.key_label,
-            "last4": tenant.key_last4,
+            "last4": tenant.last4,
         },
         "rate_limits": {
-            "tier": tenant.limits.tier,
-            "write_per_minute": tenant.limits.write_per_minute,
-            "read_per_minute": tenant.limits.read_per_minute,
+            "tier": tenant.tier,
+            "write_per_minute": tenant.write_per_minute,
+            "read_per_minute": tenant.read_per_minute,
         },
         "teams": teams,
     })))

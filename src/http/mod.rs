@@ -3,6 +3,7 @@
 
 pub mod body;
 pub mod db;
+pub mod guard;
 pub mod page;
 pub mod path;
 pub mod query;

@@ -2,15 +2,15 @@
 //! response in that same transaction (contract §6).
 //!
 //! [`in_transaction`] takes the body (already read in full by [`crate::http::body::buffer`], so a
-//! slow client never holds a lock), begins the transaction, runs the handler, then commits on success or rolls back on any error: a handler
-//! cannot leave half its writes behind. With a key, the request first claims the key inside the
-//! transaction; the claim, the effect and the stored response commit together or not at all, so
-//! a crash leaves either all of them or none.
+//! slow client never holds a lock), begins the transaction, runs the handler, then commits on
+//! success or rolls back on any error: a handler cannot leave half its writes behind. With a key,
+//! the request first claims the key inside the transaction; the claim, the effect and the stored
+//! response commit together or not at all, so a crash leaves either all of them or none.
 
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -33,15 +33,16 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotent-replayed";
 pub const MAX_KEY_CHARS: usize = 255;
 
-/// Middleware: wraps every write in one transaction; makes keyed POSTs idempotent.
-pub async fn in_transaction(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Runs the rest of the request; wraps every write in one transaction, and makes keyed POSTs
+/// idempotent.
+pub async fn in_transaction(state: &AppState, req: Request, next: Next) -> Response {
     if !is_write(req.method()) {
         return next.run(req).await;
     }
     // Boxed: axum moves every layer's future into a box of its own on every request, reads
     // included, and inline the write path (transaction, idempotency record) made this layer's
     // future several kilobytes to copy (docs/performance.md, "Futures copied per request").
-    match Box::pin(run(&state, req, next)).await {
+    match Box::pin(run(state, req, next)).await {
         Ok(response) | Err(response) => response,
     }
 }
