@@ -5,8 +5,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::api::contacts::ContactOut;
-use crate::api::labels::LabelOut;
+use crate::api::resources::{ContactOut, LabelOut};
 use crate::ids::{LabelId, PhoneNumberId};
 use crate::store::contacts::TouchedContact;
 use crate::webhooks::events::{

@@ -4,12 +4,11 @@ use std::collections::HashMap;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::api::events::{self, LabelChanges};
+use crate::api::resources::LabelOut;
 use crate::clock;
-use crate::enums::Color;
 use crate::error::{ApiError, OnConflict, Result};
 use crate::http::body::{JsonObject, Patch};
 use crate::http::db::DbConn;
@@ -35,31 +34,6 @@ pub fn routes() -> Routes {
         .get("/v1/labels/{id}", fetch)
         .patch("/v1/labels/{id}", update)
         .delete("/v1/labels/{id}", remove)
-}
-
-#[derive(Debug, Serialize)]
-pub struct LabelOut {
-    id: LabelId,
-    object: &'static str,
-    name: String,
-    color: Color,
-    team_id: TeamId,
-    created_at: String,
-    updated_at: String,
-}
-
-impl From<LabelRow> for LabelOut {
-    fn from(l: LabelRow) -> Self {
-        Self {
-            id: l.id,
-            object: "label",
-            name: l.name,
-            color: l.color,
-            team_id: l.team_id,
-            created_at: clock::rfc3339(l.created_at),
-            updated_at: clock::rfc3339(l.updated_at),
-        }
-    }
 }
 
 fn duplicate_name() -> ApiError {

@@ -6,6 +6,7 @@ pub mod events;
 pub mod health;
 pub mod labels;
 pub mod me;
+pub mod resources;
 pub mod webhooks;
 
 use crate::http::routes::Routes;

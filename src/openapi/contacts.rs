@@ -2,12 +2,16 @@
 
 use serde_json::{Value, json};
 
-use super::build::{Access, Op, data_envelope, list_envelope, query_param, schema_ref};
-use super::operations::{
+use super::build::{
+    Access, EXAMPLE_REQUEST_ID, Op, data_envelope, list_envelope, query_param, schema_ref,
+};
+use super::params::{
     ACCOUNT, INVALID, MISSING, NOT_FOUND, account_param, body, contact_param, label_param, link,
     page_params,
 };
-use super::operations::{bulk_description, bulk_examples, search_param};
+use crate::api::contacts::MAX_IDS;
+use crate::ids::DEMO_PHONE_NUMBER_ID as PHONE_NUMBER_ID;
+use crate::validate::SEARCH_MAX_CHARS;
 
 const COLLECTION: &str = "/v1/{phone_number_id}/contacts";
 const ONE: &str = "/v1/{phone_number_id}/contacts/{id}";
@@ -179,4 +183,54 @@ pub fn all() -> Vec<Op> {
         },
         super::upsert::op(),
     ]
+}
+
+/// The bulk-label examples: the call of the hosted documentation (`106540352242922`, attach),
+/// with ids of the right form, and its answer.
+fn bulk_examples() -> (Value, Value) {
+    let request = json!({
+        "attach": { "summary": "Attach a label to three contacts", "value": {
+            "contact_ids": [
+                "ctc_01J0ZQ3X5V8K2M4N6P7R9S0T1W",
+                "ctc_01J0ZQ3X5V8K2M4N6P7R9S0T1X",
+                "ctc_01J0ZQ3X5V8K2M4N6P7R9S0T1Y",
+            ],
+            "label_id": "lbl_01J0ZQ3X5V8K2M4N6P7R9S0T1Z",
+            "operation": "attach",
+        }},
+        "detach": { "summary": "Detach it again", "value": {
+            "contact_ids": ["ctc_01J0ZQ3X5V8K2M4N6P7R9S0T1W"],
+            "label_id": "lbl_01J0ZQ3X5V8K2M4N6P7R9S0T1Z",
+            "operation": "detach",
+        }},
+    });
+    let response = json!({
+        "attach": { "summary": "One applied, one of another account, one of another team",
+            "value": {
+                "data": { "applied": 1, "skipped_cross_org": 1, "skipped_team_mismatch": 1 },
+                "request_id": EXAMPLE_REQUEST_ID,
+            }
+        },
+    });
+    (request, response)
+}
+
+fn bulk_description() -> String {
+    format!(
+        "Apply or remove a label from up to {MAX_IDS} contacts in a single transaction. Contacts \
+         not owned by the path-scoped account are silently skipped and counted under \
+         `skipped_cross_org`; contacts of the account in another team than the label's under \
+         `skipped_team_mismatch`; every other contact is `applied` (after the call the link \
+         exists, or does not, whether or not it did before). Duplicate ids are counted once, so \
+         the three counts add up to the number of distinct ids.\n\nExample: `POST \
+         /v1/{PHONE_NUMBER_ID}/contacts/bulk_label`."
+    )
+}
+
+fn search_param() -> Value {
+    query_param(
+        "search",
+        "Case-insensitive substring of the name or email.",
+        json!({ "type": "string", "minLength": 1, "maxLength": SEARCH_MAX_CHARS }),
+    )
 }

@@ -8,6 +8,7 @@ mod build;
 mod contacts;
 mod docs;
 mod operations;
+mod params;
 mod schemas;
 mod upsert;
 mod webhooks;

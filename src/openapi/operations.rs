@@ -2,60 +2,8 @@
 
 use serde_json::{Value, json};
 
-use super::build::{
-    Access, EXAMPLE_REQUEST_ID, Op, data_envelope, list_envelope, path_param, query_param,
-    schema_ref,
-};
-use super::schemas;
-use crate::api::contacts::MAX_IDS;
-use crate::ids::DEMO_PHONE_NUMBER_ID as PHONE_NUMBER_ID;
-use crate::validate::SEARCH_MAX_CHARS;
-
-pub(super) const ACCOUNT: &str = "invalid_phone_number";
-pub(super) const NOT_FOUND: &str = "resource_not_found";
-pub(super) const INVALID: &str = "invalid_field_value";
-pub(super) const MISSING: &str = "missing_required_field";
-
-pub(super) fn account_param() -> Value {
-    path_param(
-        "phone_number_id",
-        "Meta WhatsApp Business `phone_number_id` of the connected account that owns the \
-         resource. Discoverable via `GET /v1/accounts`.",
-        schemas::phone_number_id(),
-    )
-}
-
-pub(super) fn contact_param() -> Value {
-    path_param("id", "The contact's id.", schema_ref("ContactId"))
-}
-
-pub(super) fn label_param(name: &str) -> Value {
-    path_param(name, "The label's id.", schema_ref("LabelId"))
-}
-
-pub(super) fn body(schema: &str, examples: Value) -> Value {
-    let mut content = json!({ "schema": schema_ref(schema) });
-    if !examples.is_null() {
-        content["examples"] = examples;
-    }
-    json!({ "required": true, "content": { "application/json": content } })
-}
-
-pub(super) fn page_params() -> [Value; 2] {
-    [
-        query_param("limit", "Page size.", schemas::limit()),
-        query_param(
-            "cursor",
-            "`next_cursor` of the previous page, with the same filters.",
-            json!({ "type": "string", "minLength": 1 }),
-        ),
-    ]
-}
-
-/// A link to another operation, its parameters taken from this response or request.
-pub(super) fn link(operation_id: &str, parameters: Value) -> Value {
-    json!({ "operationId": operation_id, "parameters": parameters })
-}
+use super::build::{Access, Op, data_envelope, list_envelope, query_param, schema_ref};
+use super::params::{INVALID, MISSING, NOT_FOUND, body, label_param, link, page_params};
 
 pub fn all() -> Vec<Op> {
     let mut ops = vec![health(), openapi(), me(), accounts()];
@@ -199,54 +147,4 @@ fn labels() -> Vec<Op> {
             ..Op::new("delete", "/v1/labels/{id}", "v1.label.delete")
         },
     ]
-}
-
-/// The bulk-label examples: the call of the hosted documentation (`106540352242922`, attach),
-/// with ids of the right form, and its answer.
-pub fn bulk_examples() -> (Value, Value) {
-    let request = json!({
-        "attach": { "summary": "Attach a label to three contacts", "value": {
-            "contact_ids": [
-                "ctc_01J0ZQ3X5V8K2M4N6P7R9S0T1W",
-                "ctc_01J0ZQ3X5V8K2M4N6P7R9S0T1X",
-                "ctc_01J0ZQ3X5V8K2M4N6P7R9S0T1Y",
-            ],
-            "label_id": "lbl_01J0ZQ3X5V8K2M4N6P7R9S0T1Z",
-            "operation": "attach",
-        }},
-        "detach": { "summary": "Detach it again", "value": {
-            "contact_ids": ["ctc_01J0ZQ3X5V8K2M4N6P7R9S0T1W"],
-            "label_id": "lbl_01J0ZQ3X5V8K2M4N6P7R9S0T1Z",
-            "operation": "detach",
-        }},
-    });
-    let response = json!({
-        "attach": { "summary": "One applied, one of another account, one of another team",
-            "value": {
-                "data": { "applied": 1, "skipped_cross_org": 1, "skipped_team_mismatch": 1 },
-                "request_id": EXAMPLE_REQUEST_ID,
-            }
-        },
-    });
-    (request, response)
-}
-
-pub fn bulk_description() -> String {
-    format!(
-        "Apply or remove a label from up to {MAX_IDS} contacts in a single transaction. Contacts \
-         not owned by the path-scoped account are silently skipped and counted under \
-         `skipped_cross_org`; contacts of the account in another team than the label's under \
-         `skipped_team_mismatch`; every other contact is `applied` (after the call the link \
-         exists, or does not, whether or not it did before). Duplicate ids are counted once, so \
-         the three counts add up to the number of distinct ids.\n\nExample: `POST \
-         /v1/{PHONE_NUMBER_ID}/contacts/bulk_label`."
-    )
-}
-
-pub fn search_param() -> Value {
-    query_param(
-        "search",
-        "Case-insensitive substring of the name or email.",
-        json!({ "type": "string", "minLength": 1, "maxLength": SEARCH_MAX_CHARS }),
-    )
 }

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use super::build::{Access, Op, data_envelope, nullable, object, schema_ref};
-use super::operations::{ACCOUNT, INVALID, MISSING, NOT_FOUND, account_param, body};
+use super::params::{ACCOUNT, INVALID, MISSING, NOT_FOUND, account_param, body};
 
 pub fn op() -> Op {
     let example = json!({

@@ -7,7 +7,7 @@ use super::build::{
     Access, Op, data_envelope, id_schema, list_envelope, nullable, object, path_param, query_param,
     schema_ref,
 };
-use super::operations::{INVALID, MISSING, NOT_FOUND, body, link, page_params};
+use super::params::{INVALID, MISSING, NOT_FOUND, body, link, page_params};
 use super::schemas::timestamp;
 use crate::api::webhooks::deliveries::{MAX_BULK_REPLAY, STATUSES};
 use crate::api::webhooks::secrets::{DEFAULT_EXPIRES_IN_HOURS, MAX_EXPIRES_IN_HOURS};

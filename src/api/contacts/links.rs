@@ -2,10 +2,11 @@
 
 use serde_json::{Value, json};
 
-use super::{ContactOut, find, parse_id};
+use super::{find, parse_id};
 use crate::api::accounts;
 use crate::api::events::{self, LabelChanges};
-use crate::api::labels::{self, LabelOut};
+use crate::api::labels;
+use crate::api::resources::{ContactOut, LabelOut};
 use crate::clock;
 use crate::error::{ApiError, Result};
 use crate::http::body::JsonObject;

@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 
-use super::ContactOut;
+use crate::api::resources::ContactOut;
 use crate::api::{accounts, labels};
 use crate::error::{ApiError, Result};
 use crate::http::db::Reads;

@@ -15,10 +15,9 @@ pub use bulk::MAX_IDS;
 pub use upsert::MAX_ITEMS as MAX_UPSERT_ITEMS;
 
 use axum::http::StatusCode;
-use serde::Serialize;
-use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
+use crate::api::resources::ContactOut;
 use crate::api::{accounts, events};
 use crate::clock;
 use crate::error::{ApiError, OnConflict, Result};
@@ -27,7 +26,7 @@ use crate::http::db::{DbConn, Reads};
 use crate::http::path::Path;
 use crate::http::routes::Routes;
 use crate::http::tenant::Tenant;
-use crate::ids::{ContactId, PhoneNumberId, TeamId};
+use crate::ids::{ContactId, TeamId};
 use crate::store::accounts::AccountRow;
 use crate::store::contacts::{ContactFields, ContactRow};
 use crate::store::{self, Conn};
@@ -47,57 +46,6 @@ pub fn routes() -> Routes {
         .get("/v1/{phone_number_id}/contacts/{id}/labels", links::list)
         .post("/v1/{phone_number_id}/contacts/{id}/labels", links::attach)
         .delete("/v1/{phone_number_id}/contacts/{id}/labels/{label_id}", links::detach)
-}
-
-#[derive(Debug, Serialize)]
-pub struct ContactOut {
-    id: ContactId,
-    object: &'static str,
-    phone_number: String,
-    name: Option<String>,
-    email: Option<String>,
-    /// The stored text: the server writes it as compact JSON (keys sorted), so it is sent as it is.
-    metadata: Box<RawValue>,
-    whatsapp_account: WhatsappAccount,
-    team_id: TeamId,
-    created_at: String,
-    updated_at: String,
-}
-
-#[derive(Debug, Serialize)]
-struct WhatsappAccount {
-    phone_number: String,
-    phone_number_id: PhoneNumberId,
-}
-
-impl ContactOut {
-    pub fn new(c: ContactRow, account: &AccountRow) -> Self {
-        Self::with_account(c, account.phone_number.clone(), account.phone_number_id.clone())
-    }
-
-    pub fn with_account(
-        c: ContactRow,
-        phone_number: String,
-        phone_number_id: PhoneNumberId,
-    ) -> Self {
-        Self {
-            id: c.id,
-            object: "contact",
-            phone_number: c.phone_number,
-            name: c.name,
-            email: c.email,
-            metadata: RawValue::from_string(c.metadata).unwrap_or_else(|_| empty_object()),
-            whatsapp_account: WhatsappAccount { phone_number, phone_number_id },
-            team_id: c.team_id,
-            created_at: clock::rfc3339(c.created_at),
-            updated_at: clock::rfc3339(c.updated_at),
-        }
-    }
-}
-
-/// `{}`, for stored metadata that is not JSON (written by hand, outside the API).
-fn empty_object() -> Box<RawValue> {
-    RawValue::from_string("{}".to_owned()).expect("`{}` is JSON")
 }
 
 /// A contact id from the path; a malformed one names no contact, so it is not found.
@@ -304,33 +252,4 @@ async fn remove(
     }
     outbox::record(db.conn(), &tenant.org_id, vec![events::contact_deleted(&last)]).await?;
     Ok(Data(json!({ "id": id, "object": "contact", "deleted": true })))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::ids::{ContactId, PhoneNumberId, TeamId};
-
-    fn rendered(metadata: &str) -> Value {
-        let row = ContactRow {
-            id: ContactId::generate(),
-            team_id: TeamId::generate(),
-            phone_number: "+6281300000001".to_owned(),
-            name: None,
-            email: None,
-            metadata: metadata.to_owned(),
-            created_at: 0,
-            updated_at: 0,
-        };
-        let account = PhoneNumberId::parse("106540352242922").unwrap();
-        let out = ContactOut::with_account(row, "+6281100000000".to_owned(), account);
-        serde_json::to_value(&out).unwrap()["metadata"].clone()
-    }
-
-    #[test]
-    fn metadata_goes_out_as_stored_and_unreadable_metadata_as_an_empty_object() {
-        assert_eq!(rendered(r#"{"plan":"gold","seats":3}"#), json!({"plan": "gold", "seats": 3}));
-        assert_eq!(rendered("not json"), json!({}));
-        assert_eq!(rendered(""), json!({}));
-    }
 }

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use super::metadata_object;
 use crate::api::events::{self, LabelChanges};
+use crate::api::resources::ContactOut;
 use crate::api::{accounts, labels};
 use crate::clock;
 use crate::error::{ApiError, Result};
@@ -229,7 +230,7 @@ async fn record_events(
     let mut recorded = Vec::with_capacity(rows.len());
     for change in changes {
         let Some(row) = rows.get(&change.id) else { continue };
-        let contact = super::ContactOut::new(row.clone(), account);
+        let contact = ContactOut::new(row.clone(), account);
         recorded.push(match change.outcome {
             Outcome::Created => events::contact_imported(&contact),
             _ => {

@@ -86,7 +86,8 @@ pub async fn run(args: ContactsArgs) -> ExitCode {
             }
             ContactsCommand::Import(import) => import::run(&client, output, import).await,
             ContactsCommand::Export { filter, output: file } => {
-                export::run(&client, output, &filter, file.as_deref()).await
+                export::run(&client, output, &filter.account, &filter.filter(), file.as_deref())
+                    .await
             }
         }
     }

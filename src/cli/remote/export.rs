@@ -7,9 +7,8 @@ use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 
-use kirim_client::{Client, Contact};
+use kirim_client::{Client, Contact, ContactFilter};
 
-use super::contacts::FilterArgs;
 use super::progress::Progress;
 use super::{Done, Failure, Output};
 
@@ -42,7 +41,8 @@ pub fn write_row<W: Write>(w: &mut csv::Writer<W>, c: &Contact) -> Result<(), Fa
 pub async fn run(
     client: &Client,
     output: Output,
-    filter: &FilterArgs,
+    account: &str,
+    filter: &ContactFilter,
     file: Option<&Path>,
 ) -> Result<Done, Failure> {
     let sink: Box<dyn Write> = match file {
@@ -53,7 +53,7 @@ pub async fn run(
         None => Box::new(std::io::stdout()),
     };
     let mut w = writer(std::io::BufWriter::new(sink));
-    let mut pages = client.list_contacts(&filter.account, &filter.filter());
+    let mut pages = client.list_contacts(account, filter);
     let mut progress = Progress::new("contacts", None, output.json);
     let mut count = 0u64;
     while let Some(page) = pages.next_page().await? {

@@ -1,0 +1,118 @@
+//! The resources as the API sends them: a contact and a label, the same in a response's `data`
+//! and in a webhook event's (`crate::api::events`).
+
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use crate::clock;
+use crate::enums::Color;
+use crate::ids::{ContactId, LabelId, PhoneNumberId, TeamId};
+use crate::store::accounts::AccountRow;
+use crate::store::contacts::ContactRow;
+use crate::store::labels::LabelRow;
+
+#[derive(Debug, Serialize)]
+pub struct ContactOut {
+    id: ContactId,
+    object: &'static str,
+    phone_number: String,
+    name: Option<String>,
+    email: Option<String>,
+    /// The stored text: the server writes it as compact JSON (keys sorted), so it is sent as it is.
+    metadata: Box<RawValue>,
+    whatsapp_account: WhatsappAccount,
+    team_id: TeamId,
+    created_at: String,
+    updated_at: String,
+}
+
+#[derive(Debug, Serialize)]
+struct WhatsappAccount {
+    phone_number: String,
+    phone_number_id: PhoneNumberId,
+}
+
+impl ContactOut {
+    pub fn new(c: ContactRow, account: &AccountRow) -> Self {
+        Self::with_account(c, account.phone_number.clone(), account.phone_number_id.clone())
+    }
+
+    pub fn with_account(
+        c: ContactRow,
+        phone_number: String,
+        phone_number_id: PhoneNumberId,
+    ) -> Self {
+        Self {
+            id: c.id,
+            object: "contact",
+            phone_number: c.phone_number,
+            name: c.name,
+            email: c.email,
+            metadata: RawValue::from_string(c.metadata).unwrap_or_else(|_| empty_object()),
+            whatsapp_account: WhatsappAccount { phone_number, phone_number_id },
+            team_id: c.team_id,
+            created_at: clock::rfc3339(c.created_at),
+            updated_at: clock::rfc3339(c.updated_at),
+        }
+    }
+}
+
+/// `{}`, for stored metadata that is not JSON (written by hand, outside the API).
+fn empty_object() -> Box<RawValue> {
+    RawValue::from_string("{}".to_owned()).expect("`{}` is JSON")
+}
+
+#[derive(Debug, Serialize)]
+pub struct LabelOut {
+    id: LabelId,
+    object: &'static str,
+    name: String,
+    color: Color,
+    team_id: TeamId,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<LabelRow> for LabelOut {
+    fn from(l: LabelRow) -> Self {
+        Self {
+            id: l.id,
+            object: "label",
+            name: l.name,
+            color: l.color,
+            team_id: l.team_id,
+            created_at: clock::rfc3339(l.created_at),
+            updated_at: clock::rfc3339(l.updated_at),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn rendered(metadata: &str) -> Value {
+        let row = ContactRow {
+            id: ContactId::generate(),
+            team_id: TeamId::generate(),
+            phone_number: "+6281300000001".to_owned(),
+            name: None,
+            email: None,
+            metadata: metadata.to_owned(),
+            created_at: 0,
+            updated_at: 0,
+        };
+        let account = PhoneNumberId::parse("106540352242922").unwrap();
+        let out = ContactOut::with_account(row, "+6281100000000".to_owned(), account);
+        serde_json::to_value(&out).unwrap()["metadata"].clone()
+    }
+
+    #[test]
+    fn metadata_goes_out_as_stored_and_unreadable_metadata_as_an_empty_object() {
+        assert_eq!(rendered(r#"{"plan":"gold","seats":3}"#), json!({"plan": "gold", "seats": 3}));
+        assert_eq!(rendered("not json"), json!({}));
+        assert_eq!(rendered(""), json!({}));
+    }
+}
