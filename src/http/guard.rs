@@ -17,7 +17,7 @@ pub async fn authenticated(State(state): State<AppState>, req: Request, next: Ne
     };
     let decision = rate_limit::take(&state, &tenant, req.method()).await;
     let mut response = if decision.allowed {
-        transaction::in_transaction(&state, req, next).await
+        transaction::in_transaction(&state, &tenant, req, next).await
     } else {
         rate_limit::refuse(&decision)
     };

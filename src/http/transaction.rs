@@ -33,23 +33,28 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 pub const REPLAYED: &str = "idempotent-replayed";
 pub const MAX_KEY_CHARS: usize = 255;
 
-/// Runs the rest of the request; wraps every write in one transaction, and makes keyed POSTs
-/// idempotent.
-pub async fn in_transaction(state: &AppState, req: Request, next: Next) -> Response {
+/// Runs the rest of `tenant`'s request; wraps every write in one transaction, and makes keyed
+/// POSTs idempotent.
+pub async fn in_transaction(
+    state: &AppState,
+    tenant: &Tenant,
+    req: Request,
+    next: Next,
+) -> Response {
     if !is_write(req.method()) {
         return next.run(req).await;
     }
     // Boxed: axum moves every layer's future into a box of its own on every request, reads
     // included, and inline the write path (transaction, idempotency record) made this layer's
     // future several kilobytes to copy (docs/performance.md, "Futures copied per request").
-    match Box::pin(run(state, req, next)).await {
+    match Box::pin(run(state, tenant, req, next)).await {
         Ok(response) | Err(response) => response,
     }
 }
 
 type Flow<T> = std::result::Result<T, Response>;
 
-async fn run(state: &AppState, req: Request, next: Next) -> Flow<Response> {
+async fn run(state: &AppState, tenant: &Tenant, req: Request, next: Next) -> Flow<Response> {
     let (parts, body) = req.into_parts();
     // Only POST is idempotent by key; PATCH and DELETE ignore the header (§6).
     let key = if parts.method == Method::POST {
@@ -59,10 +64,9 @@ async fn run(state: &AppState, req: Request, next: Next) -> Flow<Response> {
     };
     let bytes = ReadBody::of(&parts, body).await.map_err(reply)?;
     let tx = state.db.begin().await.map_err(|e| reply(e.into()))?;
-    let tenant = parts.extensions.get::<Tenant>().cloned();
-    match (key, tenant) {
-        (Some(key), Some(tenant)) => idempotent(state, tx, &tenant, &key, parts, bytes, next).await,
-        _ => {
+    match key {
+        Some(key) => idempotent(state, tx, tenant, &key, parts, bytes, next).await,
+        None => {
             let (response, tx, recorded) = handle(tx, parts, bytes, next).await;
             finish(state, tx, response, recorded).await
         }
