@@ -30,11 +30,14 @@ fn api_router(state: AppState) -> Router {
         .into_router()
         .route_layer(from_fn_with_state(state.clone(), guard::authenticated));
 
-    Router::new()
+    let public = Router::new()
         .merge(api::public().into_router())
         .merge(openapi::routes().into_router())
+        .route_layer(from_fn(request_id::record_route));
+
+    Router::new()
+        .merge(public)
         .merge(authenticated)
-        .route_layer(from_fn(request_id::record_route))
         .fallback(request_id::route_not_found)
         .method_not_allowed_fallback(request_id::method_not_allowed)
         .layer(from_fn_with_state(state.clone(), request_id::deadline))

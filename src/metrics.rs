@@ -21,12 +21,19 @@ struct Histogram {
     sum: f64,
 }
 
+/// Per route: its answers and their latency.
+#[derive(Default)]
+struct RouteStats {
+    /// (method, status) → count. A route answers a handful of pairs, so a list is searched.
+    counts: Vec<((String, u16), u64)>,
+    latency: Histogram,
+}
+
 #[derive(Default)]
 struct Requests {
-    /// (route, method, status) → count
-    counts: BTreeMap<(String, String, u16), u64>,
-    /// route → latency
-    latency: BTreeMap<String, Histogram>,
+    /// route template → its figures. Found by the borrowed name: a route's key and its pairs
+    /// are copied once, on their first request, not on every one.
+    routes: BTreeMap<String, RouteStats>,
 }
 
 static REQUESTS: LazyLock<Mutex<Requests>> = LazyLock::new(Mutex::default);
@@ -54,8 +61,15 @@ pub fn webhook_events_recorded(event_type: &'static str, n: u64) {
 /// One finished request. `route` is the matched route template, so cardinality stays bounded.
 pub fn request(route: &str, method: &str, status: u16, seconds: f64) {
     let mut requests = REQUESTS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    *requests.counts.entry((route.to_owned(), method.to_owned(), status)).or_default() += 1;
-    let histogram = requests.latency.entry(route.to_owned()).or_default();
+    if !requests.routes.contains_key(route) {
+        requests.routes.insert(route.to_owned(), RouteStats::default());
+    }
+    let Some(stats) = requests.routes.get_mut(route) else { return };
+    match stats.counts.iter_mut().find(|((m, s), _)| m == method && *s == status) {
+        Some((_, n)) => *n += 1,
+        None => stats.counts.push(((method.to_owned(), status), 1)),
+    }
+    let histogram = &mut stats.latency;
     histogram.count += 1;
     histogram.sum += seconds;
     if let Some(i) = LATENCY_BOUNDS.iter().position(|bound| seconds <= *bound) {
@@ -93,16 +107,20 @@ pub fn render(pool: (u32, u32), keys: LookupCounts) -> String {
 
     out.push_str("# HELP kirim_http_requests_total Requests by route, method and status.\n");
     out.push_str("# TYPE kirim_http_requests_total counter\n");
-    for ((route, method, status), n) in &requests.counts {
-        let _ = writeln!(
-            out,
-            "kirim_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {n}"
-        );
+    for (route, stats) in &requests.routes {
+        let mut counts: Vec<_> = stats.counts.iter().collect();
+        counts.sort();
+        for ((method, status), n) in counts {
+            let _ = writeln!(
+                out,
+                "kirim_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {n}"
+            );
+        }
     }
 
     out.push_str("# HELP kirim_http_request_duration_seconds Request latency by route.\n");
     out.push_str("# TYPE kirim_http_request_duration_seconds histogram\n");
-    for (route, h) in &requests.latency {
+    for (route, RouteStats { latency: h, .. }) in &requests.routes {
         let mut cumulative = 0;
         for (bound, n) in LATENCY_BOUNDS.iter().zip(h.buckets) {
             cumulative += n;

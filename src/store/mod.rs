@@ -31,7 +31,9 @@ use std::time::Duration;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use sqlx::{
+    PgConnection, PgPool, Pool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction,
+};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use read::Read;
@@ -183,15 +185,23 @@ impl Db {
         }
     }
 
+    /// A pooled connection: an idle one at once, otherwise sqlx's `acquire`, boxed. That future
+    /// is about 14 KB (it has room for opening a connection, handshake included), and an `async
+    /// fn` holds whatever it awaits inline: awaited unboxed, it made the future of every handler
+    /// that might check a connection out that large, whether or not the request did, and axum
+    /// copies each handler's future into a box on every request (docs/performance.md, "Futures
+    /// copied per request"). `try_acquire` skips only the checks this pool turns off (a ping,
+    /// a `before_acquire` hook) and yields to tasks already waiting.
     pub async fn acquire(&self) -> sqlx::Result<PooledConn> {
         Ok(match self {
-            Self::Sqlite { pool, .. } => PooledConn::Sqlite(pool.acquire().await?),
-            Self::Postgres(pool) => PooledConn::Postgres(pool.acquire().await?),
+            Self::Sqlite { pool, .. } => PooledConn::Sqlite(checkout(pool).await?),
+            Self::Postgres(pool) => PooledConn::Postgres(checkout(pool).await?),
         })
     }
 
     /// Begins a write transaction. SQLite's `BEGIN IMMEDIATE` takes the write lock up front, so a
-    /// transaction never fails half-way on a lock upgrade.
+    /// transaction never fails half-way on a lock upgrade. sqlx's `begin` is boxed, for the reason
+    /// given at [`Db::acquire`].
     pub async fn begin(&self) -> sqlx::Result<Tx> {
         Ok(match self {
             Self::Sqlite { pool, write_gate, .. } => {
@@ -200,9 +210,9 @@ impl Db {
                     tokio::time::timeout(WRITE_GATE_TIMEOUT, write_gate.clone().lock_owned())
                         .await
                         .map_err(|_| sqlx::Error::PoolTimedOut)?;
-                Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?, gate)
+                Tx::Sqlite(Box::pin(pool.begin_with("BEGIN IMMEDIATE")).await?, gate)
             }
-            Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Self::Postgres(pool) => Tx::Postgres(Box::pin(pool.begin()).await?),
         })
     }
 
@@ -244,6 +254,14 @@ impl Db {
             Self::Postgres(pool) => (pool.size(), pool.num_idle() as u32),
         };
         (size.saturating_sub(idle), idle)
+    }
+}
+
+/// See [`Db::acquire`].
+async fn checkout<DB: sqlx::Database>(pool: &Pool<DB>) -> sqlx::Result<PoolConnection<DB>> {
+    match pool.try_acquire() {
+        Some(conn) => Ok(conn),
+        None => Box::pin(pool.acquire()).await,
     }
 }
 
