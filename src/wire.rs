@@ -27,7 +27,16 @@ pub async fn with_request_id<F: Future>(id: RequestId, fut: F) -> F::Output {
 
 /// Serialises a body to JSON bytes with the right content type.
 pub fn json_body(value: &impl Serialize) -> Response {
-    let bytes = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+    sized_json_body(value, 128)
+}
+
+/// [`json_body`] into a buffer of `capacity` bytes to start with. A page of 100 contacts is
+/// ~38 KB: grown from 128 bytes, the buffer was copied nine times on the way.
+fn sized_json_body(value: &impl Serialize, capacity: usize) -> Response {
+    let mut bytes = Vec::with_capacity(capacity);
+    if serde_json::to_writer(&mut bytes, value).is_err() {
+        bytes = b"{}".to_vec();
+    }
     let mut response = bytes.into_response();
     response
         .headers_mut()
@@ -68,11 +77,14 @@ pub struct List<T> {
 
 impl<T: Serialize> IntoResponse for List<T> {
     fn into_response(self) -> Response {
-        json_body(&ListEnvelope {
+        let envelope = ListEnvelope {
             data: &self.data,
             has_more: self.next_cursor.is_some(),
             next_cursor: self.next_cursor.as_deref(),
             request_id: current_request_id(),
-        })
+        };
+        // A contact is about 400 bytes and the other resources less, so no page is copied on
+        // its way; at most 200 items, it is 100 KB for the time of one response.
+        sized_json_body(&envelope, 256 + 512 * self.data.len())
     }
 }
