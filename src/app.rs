@@ -1,9 +1,10 @@
 //! `app(state) -> Router`: the whole HTTP surface, used by `kirim serve` and by the tests.
 //!
-//! Layers, outermost first: request id → whole body read → deadline → (public routes |
-//! authentication → rate limit → write transaction and idempotency, one layer in
-//! [`crate::http::guard`] → handler). Unknown paths and methods answer in the error envelope. The console (`/console`) sits beside them with layers of
-//! its own and hands its API calls to the same `/v1` router.
+//! Layers, outermost first: request id → whole body read → deadline → (public routes, whose
+//! layer names the route | route name → authentication → rate limit → write transaction and
+//! idempotency, one layer in [`crate::http::guard`] → handler). Unknown paths and methods answer
+//! in the error envelope. The console (`/console`) sits beside them with layers of its own and
+//! hands its API calls to the same `/v1` router.
 
 use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};

@@ -61,19 +61,25 @@ pub fn webhook_events_recorded(event_type: &'static str, n: u64) {
 /// One finished request. `route` is the matched route template, so cardinality stays bounded.
 pub fn request(route: &str, method: &str, status: u16, seconds: f64) {
     let mut requests = REQUESTS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if !requests.routes.contains_key(route) {
-        requests.routes.insert(route.to_owned(), RouteStats::default());
+    match requests.routes.get_mut(route) {
+        Some(stats) => stats.count(method, status, seconds),
+        None => requests.routes.entry(route.to_owned()).or_default().count(method, status, seconds),
     }
-    let Some(stats) = requests.routes.get_mut(route) else { return };
-    match stats.counts.iter_mut().find(|((m, s), _)| m == method && *s == status) {
-        Some((_, n)) => *n += 1,
-        None => stats.counts.push(((method.to_owned(), status), 1)),
-    }
-    let histogram = &mut stats.latency;
-    histogram.count += 1;
-    histogram.sum += seconds;
-    if let Some(i) = LATENCY_BOUNDS.iter().position(|bound| seconds <= *bound) {
-        histogram.buckets[i] += 1;
+}
+
+impl RouteStats {
+    /// One answer of this route: `method`, `status`, in `seconds`.
+    fn count(&mut self, method: &str, status: u16, seconds: f64) {
+        match self.counts.iter_mut().find(|((m, s), _)| m == method && *s == status) {
+            Some((_, n)) => *n += 1,
+            None => self.counts.push(((method.to_owned(), status), 1)),
+        }
+        let histogram = &mut self.latency;
+        histogram.count += 1;
+        histogram.sum += seconds;
+        if let Some(i) = LATENCY_BOUNDS.iter().position(|bound| seconds <= *bound) {
+            histogram.buckets[i] += 1;
+        }
     }
 }
 
