@@ -97,15 +97,43 @@ pub async fn insert(
     Ok(())
 }
 
+/// One contact of an account by id, as a literal for `concat!`.
+macro_rules! contact_by_id {
+    () => {
+        "SELECT id, team_id, phone_number, name, email, metadata, created_at, updated_at \
+         FROM contacts WHERE org_id = $1 AND account_id = $2 AND id = $3"
+    };
+}
+
 pub async fn get(
     conn: Conn<'_>,
     org: &OrgId,
     account: &PhoneNumberId,
     id: &ContactId,
 ) -> sqlx::Result<Option<ContactRow>> {
-    const SQL: &str = "SELECT id, team_id, phone_number, name, email, metadata, created_at, \
-        updated_at FROM contacts WHERE org_id = $1 AND account_id = $2 AND id = $3";
+    const SQL: &str = contact_by_id!();
     on_conn!(conn, |c| sqlx::query_as(SQL).bind(org).bind(account).bind(id).fetch_optional(c).await)
+}
+
+/// As [`get`], and on PostgreSQL the row stays locked until the transaction ends, so that the
+/// contact cannot be deleted before a link written to it commits (see [`delete`]). SQLite's
+/// write transaction already excludes the deletion.
+pub async fn get_locked(
+    conn: Conn<'_>,
+    org: &OrgId,
+    account: &PhoneNumberId,
+    id: &ContactId,
+) -> sqlx::Result<Option<ContactRow>> {
+    const SQLITE: &str = contact_by_id!();
+    const POSTGRES: &str = concat!(contact_by_id!(), " FOR NO KEY UPDATE");
+    match conn {
+        Conn::Sqlite(c) => {
+            sqlx::query_as(SQLITE).bind(org).bind(account).bind(id).fetch_optional(c).await
+        }
+        Conn::Postgres(c) => {
+            sqlx::query_as(POSTGRES).bind(org).bind(account).bind(id).fetch_optional(c).await
+        }
+    }
 }
 
 /// A contact and its account's phone number, when both are the caller's: the one query a
@@ -184,22 +212,33 @@ pub async fn update(
     Ok(())
 }
 
-/// Deletes the contact (its label links go with it, by cascade); false if there was none.
+/// Deletes the contact and its label links; false if there was none.
+///
+/// The links go by a second statement: on PostgreSQL no foreign key ties them to the contact
+/// (migration 0008). It must come second, and be a statement of its own: the `DELETE` waits for
+/// the row locks of link writers in flight (every one of them locks the contact, see
+/// [`crate::store::links`]), and only a statement that starts after that wait sees the links
+/// they committed. Writers that come later find the contact gone.
 pub async fn delete(
-    conn: Conn<'_>,
+    mut conn: Conn<'_>,
     org: &OrgId,
     account: &PhoneNumberId,
     id: &ContactId,
 ) -> sqlx::Result<bool> {
     const SQL: &str = "DELETE FROM contacts WHERE org_id = $1 AND account_id = $2 AND id = $3";
-    let done = on_conn!(conn, |c| sqlx::query(SQL)
+    const LINKS: &str = "DELETE FROM contact_labels WHERE contact_id = $1";
+    let done = on_conn!(conn.reborrow(), |c| sqlx::query(SQL)
         .bind(org)
         .bind(account)
         .bind(id)
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
-    Ok(done == 1)
+    if done == 0 {
+        return Ok(false);
+    }
+    on_conn!(conn, |c| sqlx::query(LINKS).bind(id).execute(c).await.map(drop))?;
+    Ok(true)
 }
 
 /// One page, newest first: `limit` rows at most, one more to tell whether another page exists.

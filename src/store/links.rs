@@ -10,6 +10,11 @@
 //! could not do both: `FOR UPDATE` on the label made its writers queue behind each other, and
 //! `FOR KEY SHARE` let a stream of them starve the deletion (row share lockers do not queue
 //! behind a waiting exclusive one; the label-deletion race in `tests/api/concurrency.rs` fails).
+//!
+//! On PostgreSQL no foreign key checks the links (migration 0008): their per-row checks cost as
+//! much as the insert. What they guaranteed holds because every writer of a link holds its label
+//! and has locked, or just created, its contact; the label's deletion deletes its links first,
+//! and the contact's deletion after the contact ([`contacts::delete`]).
 
 use super::{Conn, on_conn};
 use crate::ids::{ContactId, LabelId, OrgId, PhoneNumberId, TeamId};
@@ -89,9 +94,10 @@ pub enum Bulk {
 /// contacts among the ids `FOR NO KEY UPDATE` in id order and returns the partition as one row.
 /// Every writer that stamps contacts locks them in that order, so overlapping calls queue on the
 /// contacts they share instead of deadlocking, and the later of two calls on a contact is the
-/// one that commits last. A second statement links or unlinks and stamps. It must be a second
-/// one: a statement sees the links as of its start, before it waited for the locks, so a detach
-/// folded into the first would miss links that a call it waited for had just committed.
+/// one that commits last. A second statement links or unlinks the contacts the first locked
+/// (their ids come back with the partition) and stamps them. It must be a second one: a
+/// statement sees the links as of its start, before it waited for the locks, so a detach folded
+/// into the first would miss links that a call it waited for had just committed.
 ///
 /// SQLite: the write transaction already excludes other writers. The partition is one row, then
 /// the write returns the ids it linked or unlinked, and the stamp updates those contacts by key:
@@ -153,31 +159,28 @@ pub async fn bulk(
         }
         Conn::Postgres(c) => {
             hold_label(&mut *c, label, LabelHold::Links).await?;
-            let p: Partition = sqlx::query_as(POSTGRES_LOCK)
+            let locked: LockedPartition = sqlx::query_as(POSTGRES_LOCK)
                 .bind(org)
                 .bind(label)
                 .bind(account)
                 .bind(&ids)
                 .fetch_one(&mut *c)
                 .await?;
-            let (outcome, team) = match p.decide(distinct.len()) {
+            let (outcome, _) = match locked.partition.decide(distinct.len()) {
                 Ok(found) => found,
                 Err(missing) => return Ok(missing),
             };
-            if outcome.applied == 0 {
+            let Some(applied) = locked.applied_ids else {
                 return Ok(Bulk::Applied { outcome, changed: Vec::new() });
-            }
+            };
             let write = match op {
                 Operation::Attach => POSTGRES_ATTACH,
                 Operation::Detach => POSTGRES_DETACH,
             };
             let changed = sqlx::query_as(write)
-                .bind(org)
                 .bind(label)
-                .bind(account)
-                .bind(&ids)
+                .bind(&applied)
                 .bind(now)
-                .bind(&team)
                 .bind(render)
                 .fetch_all(&mut *c)
                 .await?;
@@ -211,6 +214,15 @@ impl Partition {
     }
 }
 
+/// PostgreSQL's first statement also names the contacts it locked that the call applies to
+/// (`None`: none), for the write to use as they are.
+#[derive(sqlx::FromRow)]
+struct LockedPartition {
+    #[sqlx(flatten)]
+    partition: Partition,
+    applied_ids: Option<Vec<String>>,
+}
+
 /// The columns of [`TouchedContact`], as a literal for `concat!`.
 macro_rules! touched {
     () => {
@@ -218,9 +230,9 @@ macro_rules! touched {
     };
 }
 
-// Parameters of every statement below, bound in this order whether used or not:
-// $1 org, $2 label, $3 account, $4 the ids (a JSON array on SQLite, text[] on PostgreSQL),
-// $5 now, $6 the label's team, $7 (PostgreSQL) whether to return the changed contacts.
+// Parameters of every SQLite statement below and of PostgreSQL's first, bound in this order
+// whether used or not: $1 org, $2 label, $3 account, $4 the ids (a JSON array on SQLite, text[]
+// on PostgreSQL), $5 now, $6 the label's team.
 
 // On SQLite the partition and the link write walk the ids' JSON array and look each id up in
 // `contacts`: `json_each($4) CROSS JOIN contacts`, where CROSS JOIN keeps that order whatever the
@@ -264,15 +276,27 @@ const SQLITE_DETACH: &str = concat!(
 const POSTGRES_LOCK: &str = "WITH label AS ( \
         SELECT team_id FROM labels WHERE org_id = $1 AND id = $2 \
     ), owned AS ( \
-        SELECT c.team_id FROM contacts c \
+        SELECT c.id, c.team_id FROM contacts c \
         WHERE c.org_id = $1 AND c.account_id = $3 AND c.id = ANY($4) \
         AND EXISTS (SELECT 1 FROM label) \
         ORDER BY c.id FOR NO KEY UPDATE \
+    ), applied AS ( \
+        SELECT id FROM owned WHERE team_id = (SELECT team_id FROM label) \
     ) SELECT \
     EXISTS (SELECT 1 FROM accounts WHERE org_id = $1 AND phone_number_id = $3) AS account_found, \
     (SELECT team_id FROM label) AS label_team, \
     (SELECT count(*) FROM owned) AS found, \
-    (SELECT count(*) FROM owned WHERE team_id = (SELECT team_id FROM label)) AS applied";
+    (SELECT count(*) FROM applied) AS applied, \
+    (SELECT array_agg(id ORDER BY id) FROM applied) AS applied_ids";
+
+// The write is given the ids the first statement locked, rather than finding them again among
+// the account's contacts. Joined with `contacts`, the detach walked every link of the label
+// whenever the statistics said it had few: a label that gained thousands of links since the last
+// ANALYZE cost a look-up per link, 0.2–0.4 s a call (docs/performance.md, "The bulk path"). By
+// the array alone, both writes are bounded by the call's ids whatever the statistics say.
+//
+// Parameters: $1 label, $2 the ids (text[], in id order), $3 now, $4 whether to return the
+// changed contacts.
 
 /// The write and the stamp of the contacts it changed, as one statement: the links it names
 /// are those it wrote, and every contact it stamps is already locked by this transaction.
@@ -281,26 +305,24 @@ macro_rules! postgres_write {
         concat!(
             "WITH changed AS (",
             $changed,
-            "), stamped AS (UPDATE contacts c SET updated_at = $5 FROM changed \
+            "), stamped AS (UPDATE contacts c SET updated_at = $3 FROM changed \
              WHERE c.id = changed.contact_id RETURNING c.id, c.team_id, c.phone_number, c.name, \
              c.email, c.metadata, c.created_at, c.updated_at, c.account_id) \
              SELECT ",
             touched!(),
-            " FROM stamped WHERE $7 ORDER BY id"
+            " FROM stamped WHERE $4 ORDER BY id"
         )
     };
 }
 
+// In id order, as the array is.
 const POSTGRES_ATTACH: &str = postgres_write!(
     "INSERT INTO contact_labels (label_id, contact_id, created_at) \
-     SELECT $2, id, $5 FROM contacts WHERE org_id = $1 AND account_id = $3 AND team_id = $6 \
-     AND id = ANY($4) ORDER BY id ON CONFLICT DO NOTHING RETURNING contact_id"
+     SELECT $1, id, $3 FROM unnest($2::text[]) AS id ON CONFLICT DO NOTHING RETURNING contact_id"
 );
 
 const POSTGRES_DETACH: &str = postgres_write!(
-    "DELETE FROM contact_labels WHERE label_id = $2 AND contact_id IN \
-     (SELECT id FROM contacts WHERE org_id = $1 AND account_id = $3 AND team_id = $6 \
-     AND id = ANY($4)) RETURNING contact_id"
+    "DELETE FROM contact_labels WHERE label_id = $1 AND contact_id = ANY($2) RETURNING contact_id"
 );
 
 /// Links one contact to a label; linking twice is a no-op. True if the link is new.

@@ -5,8 +5,9 @@
 //! Concurrency: new contacts are inserted `ON CONFLICT (account_id, phone_number) DO NOTHING`
 //! in phone order, so two calls creating the same phones never fail on the unique key (the
 //! second waits for the first and finds the row) and never wait on each other in a cycle.
-//! Existing rows are then locked `FOR NO KEY UPDATE`, also in phone order; that lock does not
-//! conflict with bulk label's `FOR KEY SHARE`.
+//! Existing rows are then locked `FOR NO KEY UPDATE` in id order, the order in which bulk label
+//! and every stamp lock contacts: in phone order, an upsert and a bulk call on the same contacts
+//! deadlocked, and PostgreSQL aborted one of them.
 
 use std::collections::HashSet;
 
@@ -82,7 +83,7 @@ pub async fn insert_missing(
 }
 
 /// The account's contacts with these phone numbers, locked against concurrent change until the
-/// transaction ends, in phone order.
+/// transaction ends (on PostgreSQL in id order, see the module).
 pub async fn lock_by_phones(
     conn: Conn<'_>,
     org: &OrgId,
@@ -106,7 +107,7 @@ pub async fn lock_by_phones(
         Conn::Postgres(c) => {
             const SQL: &str = "SELECT id, team_id, phone_number, name, email, metadata, \
                 created_at, updated_at FROM contacts WHERE org_id = $1 AND account_id = $2 \
-                AND phone_number = ANY($3) ORDER BY phone_number FOR NO KEY UPDATE";
+                AND phone_number = ANY($3) ORDER BY id FOR NO KEY UPDATE";
             sqlx::query_as(SQL)
                 .bind(org.as_str())
                 .bind(account.as_str())

@@ -2,15 +2,16 @@
 //! whole, so the link table ends as the last call touching each contact left it.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use kirim::enums::Tier;
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::fixtures::*;
-use crate::support::TestApp;
+use crate::support::{TestApp, unique_phone};
+use crate::upsert::upsert_path;
 
 const CLIENTS: usize = 8;
 const SHARED: usize = 1000;
@@ -181,11 +182,126 @@ async fn deleting_a_label_during_bulk_calls_leaves_no_link_and_no_server_error()
     assert_eq!(app.count_rows("contact_labels").await, 0);
 }
 
+/// A contact deleted while bulk calls and single attaches link it takes its links with it:
+/// no link is left to a contact that is gone, and no writer sees a server error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deleting_contacts_during_link_writes_leaves_no_link_to_a_deleted_contact() {
+    const CONTACTS: usize = 200;
+    const DOOMED: usize = 60;
+    let app = Arc::new(TestApp::spawn().await);
+    let org = Arc::new(app.org_with_tier(Tier::Enterprise).await);
+    let labels = Arc::new([app.label(&org, "Busy").await, app.label(&org, "Busier").await]);
+    let contacts = Arc::new(app.insert_contacts(&org, CONTACTS).await);
+    let deleting = Arc::new(AtomicBool::new(true));
+
+    let mut writers = Vec::new();
+    for k in 0..2 {
+        let (app, org, labels, contacts, deleting) =
+            (app.clone(), org.clone(), labels.clone(), contacts.clone(), deleting.clone());
+        writers.push(tokio::spawn(async move {
+            let mut n = 0;
+            while deleting.load(Ordering::Relaxed) || n < 4 {
+                let op = if n % 2 == 0 { "attach" } else { "detach" };
+                let body =
+                    json!({ "contact_ids": *contacts, "label_id": labels[k], "operation": op });
+                let r = app.post(&org.key, &bulk_path(&org), &body).await;
+                r.assert_status(StatusCode::OK);
+                let (applied, gone) = (&r.data()["applied"], &r.data()["skipped_cross_org"]);
+                let total = applied.as_i64().unwrap() + gone.as_i64().unwrap();
+                assert_eq!(total, CONTACTS as i64, "every id accounted for: {}", r.body);
+                n += 1;
+            }
+            n % 2 == 1 // whether the last call attached
+        }));
+    }
+    let single = {
+        let (app, org, labels, contacts) =
+            (app.clone(), org.clone(), labels.clone(), contacts.clone());
+        tokio::spawn(async move {
+            for id in contacts.iter().take(DOOMED) {
+                let path = format!("/v1/{}/contacts/{id}/labels", org.phone_number_id);
+                let r = app.post(&org.key, &path, &json!({ "label_id": labels[0] })).await;
+                if r.status != StatusCode::OK {
+                    r.assert_error(StatusCode::NOT_FOUND, "resource_not_found");
+                    assert_eq!(r.param(), "id");
+                }
+            }
+        })
+    };
+    for id in contacts.iter().take(DOOMED) {
+        let path = format!("/v1/{}/contacts/{id}", org.phone_number_id);
+        app.delete(&org.key, &path).await.assert_status(StatusCode::OK);
+    }
+    deleting.store(false, Ordering::Relaxed);
+    single.await.expect("no single attach saw a server error");
+    let mut last_attached = Vec::new();
+    for w in writers {
+        last_attached.push(w.await.expect("no bulk call saw a server error"));
+    }
+
+    assert_eq!(app.orphan_links().await, 0, "a link outlived its contact");
+    // The survivors carry each label as its writer's last call left them.
+    for (label, attached) in labels.iter().zip(last_attached) {
+        let expected = if attached { CONTACTS - DOOMED } else { 0 };
+        assert_eq!(app.links_of_label(label).await.len(), expected, "label {label}");
+    }
+}
+
+/// Bulk upsert and bulk label lock the contacts they share in one order, so calls of the two on
+/// the same contacts queue rather than deadlock, even where phone numbers sort against the ids.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bulk_upserts_and_bulk_label_calls_on_the_same_contacts_never_deadlock() {
+    const N: usize = 200;
+    let app = Arc::new(TestApp::spawn().await);
+    let org = Arc::new(app.org_with_tier(Tier::Enterprise).await);
+    let label = Arc::new(app.label(&org, "Shared").await);
+    // Created in descending phone order, so the ids ascend as the phone numbers descend.
+    let stem = unique_phone();
+    let phones: Vec<String> =
+        (0..N).rev().map(|i| format!("{}{i:03}", &stem[..stem.len() - 3])).collect();
+    let items = |name: &str| -> Value {
+        let contacts: Vec<Value> =
+            phones.iter().map(|p| json!({ "phone_number": p, "name": name })).collect();
+        json!({ "contacts": contacts })
+    };
+    let r = app.post(&org.key, &upsert_path(&org), &items("Created")).await;
+    r.assert_status(StatusCode::OK);
+    let ids: Vec<String> = r.data()["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids ascend against the phone numbers");
+
+    let until = Instant::now() + Duration::from_secs(2);
+    let labeller = {
+        let (app, org, label) = (app.clone(), org.clone(), label.clone());
+        tokio::spawn(async move {
+            let mut n = 0;
+            while Instant::now() < until {
+                let op = if n % 2 == 0 { "attach" } else { "detach" };
+                let body = json!({ "contact_ids": ids, "label_id": *label, "operation": op });
+                app.post(&org.key, &bulk_path(&org), &body).await.assert_status(StatusCode::OK);
+                n += 1;
+            }
+        })
+    };
+    let mut n = 0;
+    while Instant::now() < until {
+        let r = app.post(&org.key, &upsert_path(&org), &items(&format!("Round {n}"))).await;
+        r.assert_status(StatusCode::OK);
+        assert_eq!(r.data()["updated"], N, "{}", r.body);
+        n += 1;
+    }
+    labeller.await.expect("no bulk label call failed");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_creates_of_one_phone_number_or_label_name_let_exactly_one_win() {
     let app = Arc::new(TestApp::spawn().await);
     let org = Arc::new(app.org_with_tier(Tier::Enterprise).await);
-    let phone = crate::support::unique_phone();
+    let phone = unique_phone();
 
     let mut racers = Vec::new();
     for k in 0..CLIENTS {

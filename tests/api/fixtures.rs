@@ -104,6 +104,19 @@ impl TestApp {
         .unwrap()
     }
 
+    /// Links whose contact or label no longer exists, read straight from the database.
+    pub async fn orphan_links(&self) -> i64 {
+        let mut pooled = self.db.acquire().await.unwrap();
+        kirim::store::on_conn!(pooled.conn(), |c| sqlx::query_scalar(
+            "SELECT count(*) FROM contact_labels cl \
+             WHERE NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = cl.contact_id) \
+             OR NOT EXISTS (SELECT 1 FROM labels l WHERE l.id = cl.label_id)"
+        )
+        .fetch_one(c)
+        .await)
+        .unwrap()
+    }
+
     /// Number of rows in `table` (a fixed name from the test, never input).
     pub async fn count_rows(&self, table: &'static str) -> i64 {
         let mut pooled = self.db.acquire().await.unwrap();

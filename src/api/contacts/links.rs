@@ -46,7 +46,15 @@ pub async fn attach(
     let label = store::links::lock_label(db.conn(), &tenant.org_id, &label_id, LabelHold::Links)
         .await?
         .ok_or(ApiError::not_found_param("label", "label_id"))?;
-    let contact = find(db.conn(), &tenant, &account, &contact_id).await?;
+    // Locked: nothing else keeps the contact from being deleted before the link commits.
+    let contact = store::contacts::get_locked(
+        db.conn(),
+        &tenant.org_id,
+        &account.phone_number_id,
+        &contact_id,
+    )
+    .await?
+    .ok_or(ApiError::not_found_param("contact", "id"))?;
     if contact.team_id != label.team_id {
         return Err(ApiError::invalid_field(
             "label_id",
