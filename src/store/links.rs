@@ -293,7 +293,8 @@ const POSTGRES_LOCK: &str = "WITH label AS ( \
 // the account's contacts. Joined with `contacts`, the detach walked every link of the label
 // whenever the statistics said it had few: a label that gained thousands of links since the last
 // ANALYZE cost a look-up per link, 0.2–0.4 s a call (docs/performance.md, "The bulk path"). By
-// the array alone, both writes are bounded by the call's ids whatever the statistics say.
+// the array alone neither write looks anything up per link: under that stale estimate the
+// detach reads the label's range of the primary key and filters it with a hash of the ids.
 //
 // Parameters: $1 label, $2 the ids (text[], in id order), $3 now, $4 whether to return the
 // changed contacts.
