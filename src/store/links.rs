@@ -292,9 +292,10 @@ const POSTGRES_LOCK: &str = "WITH label AS ( \
 // The write is given the ids the first statement locked, rather than finding them again among
 // the account's contacts. Joined with `contacts`, the detach walked every link of the label
 // whenever the statistics said it had few: a label that gained thousands of links since the last
-// ANALYZE cost a look-up per link, 0.2–0.4 s a call (docs/performance.md, "The bulk path"). By
-// the array alone neither write looks anything up per link: under that stale estimate the
-// detach reads the label's range of the primary key and filters it with a hash of the ids.
+// ANALYZE cost a look-up per link, up to 0.75 s a call (docs/performance.md, "The bulk
+// path"). By the array alone neither write looks anything up per link: under that stale
+// estimate the detach reads the label's range of the primary key and filters it with a hash of
+// the ids.
 //
 // Parameters: $1 label, $2 the ids (text[], in id order), $3 now, $4 whether to return the
 // changed contacts.
