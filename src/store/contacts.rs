@@ -126,14 +126,8 @@ pub async fn get_locked(
 ) -> sqlx::Result<Option<ContactRow>> {
     const SQLITE: &str = contact_by_id!();
     const POSTGRES: &str = concat!(contact_by_id!(), " FOR NO KEY UPDATE");
-    match conn {
-        Conn::Sqlite(c) => {
-            sqlx::query_as(SQLITE).bind(org).bind(account).bind(id).fetch_optional(c).await
-        }
-        Conn::Postgres(c) => {
-            sqlx::query_as(POSTGRES).bind(org).bind(account).bind(id).fetch_optional(c).await
-        }
-    }
+    let sql = if matches!(conn, Conn::Postgres(_)) { POSTGRES } else { SQLITE };
+    on_conn!(conn, |c| sqlx::query_as(sql).bind(org).bind(account).bind(id).fetch_optional(c).await)
 }
 
 /// A contact and its account's phone number, when both are the caller's: the one query a
