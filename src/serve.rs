@@ -12,7 +12,7 @@ use crate::dispatch::{DispatchConfig, Dispatcher};
 use crate::http::transaction;
 use crate::keycache::{KeyCacheSettings, KeyPoller};
 use crate::state::AppState;
-use crate::store::{DEFAULT_DATABASE_URL, Db};
+use crate::store::{DEFAULT_DATABASE_URL, Db, checkpoint};
 use crate::{BoxResult, demo, http_server};
 
 /// How often expired idempotency records are deleted.
@@ -86,6 +86,7 @@ pub async fn serve(args: ServeArgs) -> BoxResult<()> {
         }
     };
     tokio::spawn(transaction::purge_forever(db.clone(), PURGE_EVERY));
+    tokio::spawn(checkpoint::checkpoint_forever(db.clone()));
     let config = DispatchConfig::new(&state.webhooks);
     let dispatcher = Dispatcher::new(db.clone(), config, state.webhook_wake.clone()).spawn();
     // Scripts and tests read this line to learn the port when listening on port 0.

@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod attempts;
+pub mod checkpoint;
 pub mod contacts;
 pub mod dispatch;
 pub mod idempotency;
@@ -148,7 +149,9 @@ impl Db {
                 // the last transactions, never corrupt the file.
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(5));
+                .busy_timeout(Duration::from_secs(5))
+                // `kirim serve` checkpoints outside the write gate (see `checkpoint`).
+                .pragma("wal_autocheckpoint", checkpoint::BACKSTOP_PAGES.to_string());
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
