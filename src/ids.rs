@@ -97,7 +97,8 @@ fn is_ulid(s: &str) -> bool {
     // A range match, not a search of CROCKFORD: a bulk call checks 26,000 characters.
     s.len() == 26
         && s.bytes().all(|b| {
-            matches!(b, b'0'..=b'9' | b'A'..=b'H' | b'J' | b'K' | b'M' | b'N' | b'P'..=b'T' | b'V'..=b'Z')
+            matches!(b,
+                b'0'..=b'9' | b'A'..=b'H' | b'J' | b'K' | b'M' | b'N' | b'P'..=b'T' | b'V'..=b'Z')
         })
 }
 

@@ -3,7 +3,7 @@
 //! In WAL mode SQLite copies the log back into the database file (a checkpoint) at the end of
 //! the commit that takes the log past `wal_autocheckpoint` pages. That commit still holds this
 //! node's write gate, so every writer queued behind it waited for the copy and its `fsync`: under
-//! bulk-label load, commits took 0.8 ms at the median and 22–25 ms at the 99th percentile, a
+//! bulk-label load, commits took 0.8 ms at the median and 22–26 ms at the 99th percentile, a
 //! quarter of the gate's time (docs/performance.md, "SQLite: checkpoints outside the write gate").
 //!
 //! So the writers' own checkpoint is only a backstop ([`BACKSTOP_PAGES`]), and
@@ -34,8 +34,11 @@ pub async fn checkpoint_forever(db: Db) {
     }
     loop {
         tokio::time::sleep(EVERY).await;
-        if let Err(error) = checkpoint(&db).await {
-            tracing::warn!(%error, "SQLite checkpoint failed");
+        match checkpoint(&db).await {
+            Ok(()) => {}
+            // The server is stopping; closing the last connection checkpoints the log.
+            Err(sqlx::Error::PoolClosed) => return,
+            Err(error) => tracing::warn!(%error, "SQLite checkpoint failed"),
         }
     }
 }
