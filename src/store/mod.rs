@@ -205,6 +205,13 @@ impl Db {
     /// Begins a write transaction. SQLite's `BEGIN IMMEDIATE` takes the write lock up front, so a
     /// transaction never fails half-way on a lock upgrade. sqlx's `begin` is boxed, for the reason
     /// given at [`Db::acquire`].
+    ///
+    /// On PostgreSQL the `BEGIN` runs in a task of its own. sqlx 0.9.0's is not cancel-safe there:
+    /// dropped between sending `BEGIN` and reading the answer (as hyper drops a request whose
+    /// client disconnects), it leaves the connection inside a transaction that nothing ends, and
+    /// the pool hands it to the next request, whose statements then run in it and hold its locks
+    /// (transact-rs/sqlx#4393, fixed after 0.9.0). A task always finishes the `BEGIN`; if nobody
+    /// awaits it any more, the transaction it made is dropped, which rolls it back.
     pub async fn begin(&self) -> sqlx::Result<Tx> {
         Ok(match self {
             Self::Sqlite { pool, write_gate, .. } => {
@@ -215,7 +222,11 @@ impl Db {
                         .map_err(|_| sqlx::Error::PoolTimedOut)?;
                 Tx::Sqlite(Box::pin(pool.begin_with("BEGIN IMMEDIATE")).await?, gate)
             }
-            Self::Postgres(pool) => Tx::Postgres(Box::pin(pool.begin()).await?),
+            Self::Postgres(pool) => {
+                let pool = pool.clone();
+                let begun = tokio::spawn(async move { pool.begin().await }).await;
+                Tx::Postgres(begun.map_err(|e| sqlx::Error::Protocol(format!("BEGIN: {e}")))??)
+            }
         })
     }
 

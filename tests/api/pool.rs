@@ -65,3 +65,47 @@ async fn postgres_connections_run_without_jit() {
     let jit: String = sqlx::query_scalar("SHOW jit").fetch_one(pool).await.unwrap();
     assert_eq!(jit, "off");
 }
+
+/// A client that goes away while its write's `BEGIN` is in flight must not leave that connection
+/// inside a transaction for the requests after it, whose statements would run in it and hold
+/// its locks (sqlx 0.9.0 did on PostgreSQL; see `Db::begin`).
+#[tokio::test]
+async fn a_begin_dropped_in_flight_leaves_no_connection_inside_a_transaction() {
+    use std::future::Future;
+    use std::task::{Context, Waker};
+
+    use kirim::store::Conn;
+
+    let app = TestApp::spawn().await;
+    for _ in 0..20 {
+        // Polled once, the `BEGIN` is sent and its answer not yet read; then the request's
+        // future is dropped, as hyper drops it when the client disconnects.
+        let mut begin = Box::pin(app.db.begin());
+        let _ = begin.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+        drop(begin);
+    }
+    // Every connection of the pool (the harness gives it 4), held at once.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(app.db.acquire().await.unwrap());
+    }
+    for pooled in &mut held {
+        match pooled.conn() {
+            Conn::Postgres(c) => {
+                // Inside a transaction, now() is when it began, before this statement. (The
+                // simple protocol: a prepared statement's transaction begins at its parse.)
+                let row = sqlx::raw_sql("SELECT now() = statement_timestamp()")
+                    .fetch_one(c)
+                    .await
+                    .unwrap();
+                let fresh: bool = sqlx::Row::get(&row, 0);
+                assert!(fresh, "a connection of the pool is inside a transaction");
+            }
+            Conn::Sqlite(c) => {
+                // SQLite refuses a BEGIN inside a transaction.
+                sqlx::query("BEGIN").execute(&mut *c).await.expect("no transaction is open");
+                sqlx::query("ROLLBACK").execute(&mut *c).await.unwrap();
+            }
+        }
+    }
+}
