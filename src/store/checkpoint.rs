@@ -46,19 +46,21 @@ pub async fn checkpoint_forever(db: Db) {
 /// One round: copy the committed log beside the writers, then, if the log has grown to
 /// [`RESTART_PAGES`], finish the copy while no writer of this node can append to it.
 async fn checkpoint(db: &Db) -> sqlx::Result<()> {
-    let mut pooled = db.acquire().await?;
-    let Conn::Sqlite(c) = pooled.conn() else {
-        return Ok(());
-    };
-    if passive(c).await? >= RESTART_PAGES {
+    if passive(db).await? >= RESTART_PAGES {
+        // The turn before a connection, in the order every writer takes them: holding a
+        // connection while waiting for the turn could leave the turn's holder without one.
         let _turn = db.write_turn().await;
-        passive(c).await?;
+        passive(db).await?;
     }
     Ok(())
 }
 
-/// A `PASSIVE` checkpoint; returns how many pages the log holds.
-async fn passive(c: &mut sqlx::SqliteConnection) -> sqlx::Result<i64> {
+/// A `PASSIVE` checkpoint on a pooled connection; returns how many pages the log holds.
+async fn passive(db: &Db) -> sqlx::Result<i64> {
+    let mut pooled = db.acquire().await?;
+    let Conn::Sqlite(c) = pooled.conn() else {
+        return Ok(0);
+    };
     // (busy, pages in the log, pages copied); busy is always 0 for PASSIVE.
     let (_, log, _): (i64, i64, i64) =
         sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(c).await?;
