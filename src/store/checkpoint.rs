@@ -22,7 +22,10 @@ use super::{Conn, Db};
 /// reached only if [`checkpoint_forever`] is not running (`kirim admin`) or falls behind.
 pub const BACKSTOP_PAGES: u32 = 10_000;
 /// A log of at least this many pages is finished with the write turn held, so that it restarts.
-const RESTART_PAGES: i64 = 1_000;
+/// Each such pass holds the writers back for two `fsync`s (22–34 ms here): at 1,000 pages it ran
+/// every ~200 ms under bulk load and took 11 % of the gate's time, at 4,000 about 7 %. When the
+/// writers pause, the first pass alone catches up and the log restarts without it.
+const RESTART_PAGES: i64 = 4_000;
 /// How often the log is checkpointed.
 const EVERY: Duration = Duration::from_millis(100);
 
@@ -103,10 +106,11 @@ mod tests {
         }
         writer.await.unwrap();
 
-        // The log file keeps the size of its longest run between restarts.
+        // The log file keeps the size of its longest run between restarts: about RESTART_PAGES
+        // and what one round lets through. Without the second pass it reaches the backstop.
         let wal = std::fs::metadata(dir.join("kirim.db-wal")).unwrap().len();
         let backstop = u64::from(BACKSTOP_PAGES) * 4096;
-        assert!(wal < backstop / 2, "the log grew to {wal} bytes (backstop {backstop})");
+        assert!(wal < backstop * 3 / 4, "the log grew to {wal} bytes (backstop {backstop})");
         db.close().await;
         let _ = std::fs::remove_dir_all(dir);
     }
