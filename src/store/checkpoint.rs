@@ -10,8 +10,8 @@
 //! [`checkpoint_forever`] checkpoints every [`EVERY`]: first beside the writers (`PASSIVE`
 //! copies what is committed and never blocks a writer), then, once the log holds
 //! [`RESTART_PAGES`] or more, again with the write turn held, which copies only what was
-//! committed during the first pass. The second pass is what keeps the log small: SQLite starts
-//! the log over only when a writer finds every page of it copied, which under continuous writes a
+//! committed during the first pass. The second pass is what bounds the log: SQLite starts the
+//! log over only when a writer finds every page of it copied, which under continuous writes a
 //! checkpoint running beside them never achieves.
 
 use std::time::Duration;
