@@ -4,7 +4,6 @@
 use axum::extract::{FromRequest, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
@@ -15,13 +14,13 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Time a client has to send the whole body.
 pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// The request's body, read once by [`buffer`]; the layers and extractors after it take the
+/// The request's body, read once by [`buffered`]; the layers and extractors after it take the
 /// bytes from here instead of reading a stream again.
 #[derive(Clone, Debug)]
 pub struct ReadBody(pub axum::body::Bytes);
 
 impl ReadBody {
-    /// The bytes [`buffer`] read, or, where no such layer ran (handler tests), the body read now.
+    /// The bytes [`buffered`] read, or, where no such layer ran (handler tests), the body read now.
     pub async fn of(parts: &Parts, body: axum::body::Body) -> Result<axum::body::Bytes> {
         match parts.extensions.get::<ReadBody>() {
             Some(read) => Ok(read.0.clone()),
@@ -49,18 +48,19 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
     }
 }
 
-/// Middleware: reads every request's body in full before anything answers, bounded by
-/// [`MAX_BODY_BYTES`] and [`BODY_TIMEOUT`]. A server that answers early (a 401, a 404, a GET
-/// that takes no body) with the body still unread must close the connection, and the kernel's
-/// reset for the unread bytes can overtake the answer; read first, and the client always gets it.
-pub async fn buffer(req: Request, next: Next) -> Response {
+/// Reads the request's body in full before anything answers, bounded by [`MAX_BODY_BYTES`] and
+/// [`BODY_TIMEOUT`], and leaves it in the request as [`ReadBody`] (the API's outer layer,
+/// [`crate::http::request_id::outer`]). A server that answers early (a 401, a 404, a GET that
+/// takes no body) with the body still unread must close the connection, and the kernel's reset
+/// for the unread bytes can overtake the answer; read first, and the client always gets it.
+pub async fn buffered(req: Request) -> std::result::Result<Request, Response> {
     let (mut parts, body) = req.into_parts();
     match read_body(body).await {
         Ok(bytes) => {
             parts.extensions.insert(ReadBody(bytes));
-            next.run(Request::from_parts(parts, axum::body::Body::empty())).await
+            Ok(Request::from_parts(parts, axum::body::Body::empty()))
         }
-        Err(error) => error.into_response(),
+        Err(error) => Err(error.into_response()),
     }
 }
 

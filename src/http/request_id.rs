@@ -1,7 +1,8 @@
 //! The outermost layer: gives every request an id, makes it current for body builders, and puts
 //! it in `X-Request-Id` — unless the response already carries one (an idempotent replay answers
 //! with the id of the request it replays). It also opens the request's log span (request id,
-//! method, route, organisation) and, when the response is done, logs it and counts it.
+//! method, route, organisation) and, when the response is done, logs it and counts it. On the
+//! API the same layer reads the body and bounds the request's time ([`outer`]).
 
 use std::time::Instant;
 
@@ -11,12 +12,38 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::{ApiError, ErrorCode};
+use crate::http::body;
 use crate::ids::RequestId;
 use crate::metrics;
 use crate::state::AppState;
 use crate::wire::{self, REQUEST_ID_HEADER};
 
+/// The API's outer layer: the request's id and log line, then its whole body read
+/// ([`body::buffered`]), then the handling bounded by the state's `request_timeout`. One layer
+/// rather than three, because axum boxes each layer's future on every request
+/// (docs/performance.md, "Futures copied per request").
+pub async fn outer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    identified(req, move |req| async move {
+        match body::buffered(req).await {
+            Ok(req) => within_deadline(&state, next.run(req)).await,
+            Err(refused) => refused,
+        }
+    })
+    .await
+}
+
+/// The console pages' outer layer: their id and log line.
 pub async fn assign(req: Request, next: Next) -> Response {
+    identified(req, |req| next.run(req)).await
+}
+
+/// Runs `inner` with the request's id current and its span entered, then names the id on the
+/// response, counts it and logs it.
+async fn identified<F, Fut>(req: Request, inner: F) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: Future<Output = Response>,
+{
     let id = RequestId::generate();
     let header = HeaderValue::from_str(id.as_str()).expect("request ids are ASCII");
     let span = tracing::info_span!(
@@ -29,8 +56,7 @@ pub async fn assign(req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let started = Instant::now();
     let mut response =
-        wire::with_request_id(id, tracing::Instrument::instrument(next.run(req), span.clone()))
-            .await;
+        wire::with_request_id(id, tracing::Instrument::instrument(inner(req), span.clone())).await;
     response.headers_mut().entry(REQUEST_ID_HEADER).or_insert(header);
 
     let elapsed = started.elapsed();
@@ -44,10 +70,10 @@ pub async fn assign(req: Request, next: Next) -> Response {
     response
 }
 
-/// Bounds every request by the state's `request_timeout`: past it the client gets 503 and the
+/// Bounds `handling` by the state's `request_timeout`: past it the client gets 503 and the
 /// handler is dropped (its transaction, if any, rolls back).
-pub async fn deadline(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    match tokio::time::timeout(state.request_timeout, next.run(req)).await {
+async fn within_deadline(state: &AppState, handling: impl Future<Output = Response>) -> Response {
+    match tokio::time::timeout(state.request_timeout, handling).await {
         Ok(response) => response,
         Err(_) => {
             tracing::warn!(timeout_seconds = state.request_timeout.as_secs(), "request timed out");
