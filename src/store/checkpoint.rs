@@ -75,6 +75,45 @@ mod tests {
     use super::*;
 
     #[tokio::test]
+    async fn the_last_commit_before_the_writers_stop_reaches_the_database_file() {
+        let dir = std::env::temp_dir().join(format!("kirim-checkpoint-{}", crate::ids::ulid()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("kirim.db");
+        let db = Db::connect(&format!("sqlite://{}", file.display()), 4).await.unwrap();
+        let write = |sql: &'static str| {
+            let db = db.clone();
+            async move {
+                let mut tx = db.begin().await.unwrap();
+                let Conn::Sqlite(c) = tx.conn() else { unreachable!("a SQLite file") };
+                sqlx::query(sql).execute(c).await.unwrap();
+                tx.commit().await.unwrap();
+            }
+        };
+        write("CREATE TABLE t (x)").await;
+        passive(&db).await.unwrap(); // the table in the database file
+
+        let task = tokio::spawn(checkpoint_forever(db.clone()));
+        // Rounds go by, then one last commit and the writers stop.
+        tokio::time::sleep(EVERY * 3).await;
+        write("INSERT INTO t VALUES (1)").await;
+        tokio::time::sleep(EVERY * 4).await;
+
+        // `immutable` reads the database file alone, without the log: the row is there only if
+        // a round copied it.
+        let uri = format!("file:{}?immutable=1", file.display());
+        let flags =
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI;
+        let copied: i64 = rusqlite::Connection::open_with_flags(uri, flags)
+            .unwrap()
+            .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(copied, 1, "the last commit is still only in the log");
+        task.abort();
+        db.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
     async fn under_continuous_writes_the_log_keeps_restarting_far_below_the_backstop() {
         let dir = std::env::temp_dir().join(format!("kirim-checkpoint-{}", crate::ids::ulid()));
         std::fs::create_dir_all(&dir).unwrap();
