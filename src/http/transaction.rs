@@ -1,11 +1,11 @@
 //! Every write request is one transaction, and a POST with an `Idempotency-Key` stores its
 //! response in that same transaction (contract §6).
 //!
-//! [`in_transaction`] takes the body (already read in full by [`crate::http::body::buffered`], so a
-//! slow client never holds a lock), begins the transaction, runs the handler, then commits on
-//! success or rolls back on any error: a handler cannot leave half its writes behind. With a key,
-//! the request first claims the key inside the transaction; the claim, the effect and the stored
-//! response commit together or not at all, so a crash leaves either all of them or none.
+//! [`in_transaction`] takes the body (already read in full by [`crate::http::body::buffered`],
+//! so a slow client never holds a lock), begins the transaction, runs the handler, then commits
+//! on success or rolls back on any error: a handler cannot leave half its writes behind. With a
+//! key, the request first claims the key inside the transaction; the claim, the effect and the
+//! stored response commit together or not at all, so a crash leaves either all of them or none.
 
 use std::time::Duration;
 
