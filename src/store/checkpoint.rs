@@ -74,12 +74,18 @@ async fn passive(db: &Db) -> sqlx::Result<i64> {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn the_last_commit_before_the_writers_stop_reaches_the_database_file() {
+    /// A database file `kirim.db` in a new directory of its own, and the directory.
+    async fn scratch() -> (Db, std::path::PathBuf) {
         let dir = std::env::temp_dir().join(format!("kirim-checkpoint-{}", crate::ids::ulid()));
         std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}", dir.join("kirim.db").display());
+        (Db::connect(&url, 4).await.unwrap(), dir)
+    }
+
+    #[tokio::test]
+    async fn the_last_commit_before_the_writers_stop_reaches_the_database_file() {
+        let (db, dir) = scratch().await;
         let file = dir.join("kirim.db");
-        let db = Db::connect(&format!("sqlite://{}", file.display()), 4).await.unwrap();
         let write = |sql: &'static str| {
             let db = db.clone();
             async move {
@@ -124,10 +130,7 @@ mod tests {
 
     #[tokio::test]
     async fn under_continuous_writes_the_log_keeps_restarting_far_below_the_backstop() {
-        let dir = std::env::temp_dir().join(format!("kirim-checkpoint-{}", crate::ids::ulid()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("kirim.db");
-        let db = Db::connect(&format!("sqlite://{}", file.display()), 4).await.unwrap();
+        let (db, dir) = scratch().await;
         let mut pooled = db.acquire().await.unwrap();
         let Conn::Sqlite(c) = pooled.conn() else { unreachable!("a SQLite file") };
         sqlx::query("CREATE TABLE t (x BLOB)").execute(c).await.unwrap();
