@@ -47,6 +47,11 @@ pub struct ServeArgs {
     #[arg(long, env = "KIRIM_KEY_CACHE_POLL_MS", default_value_t = 50,
           value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub key_cache_poll_ms: u64,
+    /// SQLite: milliseconds between checkpoints of the write-ahead log beside the writers, which
+    /// copy committed pages back into the database file so that no commit has to.
+    #[arg(long, env = "KIRIM_SQLITE_CHECKPOINT_MS", default_value_t = 100,
+          value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub sqlite_checkpoint_ms: u64,
     #[command(flatten)]
     pub webhooks: crate::webhooks::settings::WebhookArgs,
     /// Log format.
@@ -86,7 +91,8 @@ pub async fn serve(args: ServeArgs) -> BoxResult<()> {
         }
     };
     tokio::spawn(transaction::purge_forever(db.clone(), PURGE_EVERY));
-    tokio::spawn(checkpoint::checkpoint_forever(db.clone()));
+    let checkpoint_every = Duration::from_millis(args.sqlite_checkpoint_ms);
+    tokio::spawn(checkpoint::checkpoint_forever(db.clone(), checkpoint_every));
     let config = DispatchConfig::new(&state.webhooks);
     let dispatcher = Dispatcher::new(db.clone(), config, state.webhook_wake.clone()).spawn();
     // Scripts and tests read this line to learn the port when listening on port 0.

@@ -46,6 +46,8 @@ pub struct DispatchConfig {
     pub timeout: Duration,
     /// Events and deliveries older than this are purged.
     pub retention: Duration,
+    /// The loop's longest sleep without looking for due deliveries.
+    pub poll: Duration,
     /// Attempts in flight on this node, in all.
     pub global_in_flight: usize,
     /// Attempts in flight on this node, per subscription.
@@ -63,6 +65,7 @@ impl DispatchConfig {
             schedule: RetrySchedule::new(settings.retry_schedule.clone()),
             timeout: settings.timeout,
             retention: settings.retention,
+            poll: settings.poll,
             global_in_flight: 64,
             per_subscription: 4,
             open_secret: Arc::new(move |stored: &Stored| {

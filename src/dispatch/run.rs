@@ -14,9 +14,6 @@ use crate::ids::SubscriptionId;
 use crate::store::attempts;
 use crate::store::dispatch::{self as queue, ClaimLimits, Claimed};
 
-/// The longest the loop sleeps without looking: bounds how late a first attempt can be when
-/// every wake-up signal was missed (another node's commit on SQLite, a dropped `LISTEN`).
-const POLL: Duration = Duration::from_millis(500);
 /// Added to the attempt timeout for the lease: time to read the job and record the outcome.
 const LEASE_MARGIN: Duration = Duration::from_secs(5);
 /// How often old events and deliveries are purged, and how many rows per statement.
@@ -87,7 +84,7 @@ impl Dispatcher {
                 looked = Instant::now();
                 self.until_next_due().await
             } else {
-                POLL
+                self.config.poll
             };
             tokio::select! {
                 () = self.wake.notified() => {}
@@ -170,7 +167,8 @@ impl Dispatcher {
     }
 
     /// Updates the backlog gauge and says how long to sleep: until the next scheduled attempt,
-    /// at most [`POLL`].
+    /// at most the configured poll, which bounds how late a first attempt can be when every
+    /// wake-up signal was missed (another node's commit on SQLite, a dropped `LISTEN`).
     async fn until_next_due(&self) -> Duration {
         let earliest = match self.db.acquire().await {
             Ok(mut conn) => attempts::earliest_due(conn.conn()).await.ok().flatten(),
@@ -179,8 +177,8 @@ impl Dispatcher {
         let now = clock::now_ms();
         metrics::set_backlog_age(earliest.map_or(0, |at| (now - at).max(0)));
         match earliest {
-            Some(at) if at > now => POLL.min(Duration::from_millis((at - now) as u64)),
-            _ => POLL,
+            Some(at) if at > now => self.config.poll.min(Duration::from_millis((at - now) as u64)),
+            _ => self.config.poll,
         }
     }
 

@@ -7,9 +7,9 @@
 //! quarter of the gate's time (docs/performance.md, "SQLite: checkpoints outside the write gate").
 //!
 //! So the writers' own checkpoint is only a backstop ([`BACKSTOP_PAGES`]), and
-//! [`checkpoint_forever`] checkpoints every [`EVERY`]: first beside the writers (`PASSIVE`
-//! copies what is committed and never blocks a writer), then, once the log holds
-//! [`RESTART_PAGES`] or more, again with the write turn held, which copies only what was
+//! [`checkpoint_forever`] checkpoints every [`DEFAULT_EVERY`] unless configured: first beside the
+//! writers (`PASSIVE` copies what is committed and never blocks a writer), then, once the log
+//! holds [`RESTART_PAGES`] or more, again with the write turn held, which copies only what was
 //! committed during the first pass. The second pass is what bounds the log: SQLite starts the
 //! log over only when a writer finds every page of it copied, which under continuous writes a
 //! checkpoint running beside them never achieves.
@@ -26,17 +26,17 @@ pub const BACKSTOP_PAGES: u32 = 10_000;
 /// every ~200 ms under bulk load and took 11 % of the gate's time, at 4,000 about 7 %. When the
 /// writers pause, the first pass alone catches up and the log restarts without it.
 const RESTART_PAGES: i64 = 4_000;
-/// How often the log is checkpointed.
-const EVERY: Duration = Duration::from_millis(100);
+/// How often the log is checkpointed unless configured (`kirim serve --sqlite-checkpoint-ms`).
+pub const DEFAULT_EVERY: Duration = Duration::from_millis(100);
 
-/// Background task of `kirim serve`: checkpoints a SQLite file every [`EVERY`]; returns at once
-/// on PostgreSQL and on an in-memory SQLite database (which has no log).
-pub async fn checkpoint_forever(db: Db) {
+/// Background task of `kirim serve`: checkpoints a SQLite file every `every`; returns at once on
+/// PostgreSQL and on an in-memory SQLite database (which has no log).
+pub async fn checkpoint_forever(db: Db, every: Duration) {
     if db.readers().is_none() {
         return;
     }
     loop {
-        tokio::time::sleep(EVERY).await;
+        tokio::time::sleep(every).await;
         match checkpoint(&db).await {
             Ok(()) => {}
             // The server is stopping; closing the last connection checkpoints the log.
@@ -98,13 +98,13 @@ mod tests {
         write("CREATE TABLE t (x)").await;
         passive(&db).await.unwrap(); // the table in the database file
 
-        let task = tokio::spawn(checkpoint_forever(db.clone()));
+        let task = tokio::spawn(checkpoint_forever(db.clone(), DEFAULT_EVERY));
         // Rounds go by, then one last commit and the writers stop.
-        tokio::time::sleep(EVERY * 3).await;
+        tokio::time::sleep(DEFAULT_EVERY * 3).await;
         write("INSERT INTO t VALUES (1)").await;
 
         // `immutable` reads the database file alone, without the log: the row is there once a
-        // round has copied it. Rounds come every EVERY; a loaded machine may delay a few.
+        // round has copied it. Rounds come every DEFAULT_EVERY; a loaded machine may delay a few.
         let uri = format!("file:{}?immutable=1", file.display());
         let flags =
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI;
@@ -119,7 +119,7 @@ mod tests {
             if copied == 1 {
                 break;
             }
-            tokio::time::sleep(EVERY).await;
+            tokio::time::sleep(DEFAULT_EVERY).await;
             copied = in_file();
         }
         assert_eq!(copied, 1, "the last commit is still only in the log");

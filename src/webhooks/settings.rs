@@ -40,6 +40,12 @@ pub struct WebhookArgs {
     #[arg(long = "webhook-retention-days", env = "KIRIM_WEBHOOK_RETENTION_DAYS",
         default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub retention_days: u32,
+    /// Milliseconds the dispatcher waits at most before looking for due deliveries again. A new
+    /// event on this node wakes it at once; the poll finds retries that came due and, on SQLite,
+    /// events written by other nodes.
+    #[arg(long = "webhook-poll-ms", env = "KIRIM_WEBHOOK_POLL_MS", default_value_t = 500,
+        value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub poll_ms: u64,
 }
 
 pub const DEFAULT_SCHEDULE: &str = "10s,30s,2m,10m,1h,6h,24h";
@@ -57,6 +63,8 @@ pub struct WebhookSettings {
     pub timeout: Duration,
     pub secret_key: Option<SecretKey>,
     pub retention: Duration,
+    /// The dispatcher's longest sleep between looks for due deliveries.
+    pub poll: Duration,
 }
 
 impl Default for WebhookSettings {
@@ -67,6 +75,7 @@ impl Default for WebhookSettings {
             timeout: Duration::from_secs(10),
             secret_key: None,
             retention: Duration::from_secs(30 * 86_400),
+            poll: Duration::from_millis(500),
         }
     }
 }
@@ -79,6 +88,7 @@ impl From<WebhookArgs> for WebhookSettings {
             timeout: Duration::from_secs(args.timeout_secs),
             secret_key: args.secret_key,
             retention: Duration::from_secs(u64::from(args.retention_days) * 86_400),
+            poll: Duration::from_millis(args.poll_ms),
         }
     }
 }
