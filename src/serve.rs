@@ -49,7 +49,8 @@ pub struct ServeArgs {
     pub key_cache_poll_ms: u64,
     /// SQLite: milliseconds between checkpoints of the write-ahead log beside the writers, which
     /// copy committed pages back into the database file so that no commit has to.
-    #[arg(long, env = "KIRIM_SQLITE_CHECKPOINT_MS", default_value_t = 100,
+    #[arg(long, env = "KIRIM_SQLITE_CHECKPOINT_MS",
+          default_value_t = checkpoint::DEFAULT_EVERY.as_millis() as u64,
           value_parser = clap::value_parser!(u64).range(1..=60_000))]
     pub sqlite_checkpoint_ms: u64,
     #[command(flatten)]

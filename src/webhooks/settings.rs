@@ -43,12 +43,14 @@ pub struct WebhookArgs {
     /// Milliseconds the dispatcher waits at most before looking for due deliveries again. A new
     /// event on this node wakes it at once; the poll finds retries that came due and, on SQLite,
     /// events written by other nodes.
-    #[arg(long = "webhook-poll-ms", env = "KIRIM_WEBHOOK_POLL_MS", default_value_t = 500,
-        value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    #[arg(long = "webhook-poll-ms", env = "KIRIM_WEBHOOK_POLL_MS",
+        default_value_t = DEFAULT_POLL.as_millis() as u64, value_parser = clap::value_parser!(u64).range(10..=60_000))]
     pub poll_ms: u64,
 }
 
 pub const DEFAULT_SCHEDULE: &str = "10s,30s,2m,10m,1h,6h,24h";
+/// The dispatcher's longest sleep between looks for due deliveries, unless configured.
+const DEFAULT_POLL: Duration = Duration::from_millis(500);
 
 /// The delays before attempts 2..n.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,7 +77,7 @@ impl Default for WebhookSettings {
             timeout: Duration::from_secs(10),
             secret_key: None,
             retention: Duration::from_secs(30 * 86_400),
-            poll: Duration::from_millis(500),
+            poll: DEFAULT_POLL,
         }
     }
 }
