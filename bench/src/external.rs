@@ -152,9 +152,21 @@ pub async fn pgbench(
 
 /// The SQLite floor: `floor_sqlite.py CALLS CONTACTS` (one in-process writer).
 pub async fn sqlite_floor(calls: usize, contacts: usize) -> Stats {
-    let script = floors_dir().join("floor_sqlite.py").display().to_string();
-    let output = run("python3", &[script, calls.to_string(), contacts.to_string()]).await;
-    // "sqlite floor: 2000 calls in 6.87s = 291 ops/s; p50 3.10 ms p99 5.20 ms"
+    python_floor("floor_sqlite.py", &[calls.to_string(), contacts.to_string()]).await
+}
+
+/// The label-page floor (`page_sqlite.py`): `concurrency` reader processes for `duration`.
+pub async fn sqlite_page_floor(concurrency: usize, duration: Duration, contacts: usize) -> Stats {
+    let args = [concurrency.to_string(), duration.as_secs().to_string(), contacts.to_string()];
+    python_floor("page_sqlite.py", &args).await
+}
+
+/// Runs a Python floor of `bench/floors/`, which prints one line of the form
+/// "sqlite floor: 2000 calls in 6.87s = 291 ops/s; p50 3.10 ms p99 5.20 ms".
+async fn python_floor(script: &str, args: &[String]) -> Stats {
+    let mut argv = vec![floors_dir().join(script).display().to_string()];
+    argv.extend_from_slice(args);
+    let output = run("python3", &argv).await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let words: Vec<&str> = stdout.split_whitespace().collect();
     let after = |key: &str| {
@@ -163,12 +175,13 @@ pub async fn sqlite_floor(calls: usize, contacts: usize) -> Stats {
             .position(|w| *w == key)
             .and_then(|i| words.get(i + 1))
             .and_then(|w| w.trim_end_matches(['s', ';']).parse::<f64>().ok())
-            .unwrap_or_else(|| panic!("floor_sqlite.py printed no `{key}`:\n{stdout}"))
+            .unwrap_or_else(|| panic!("{script} printed no `{key}`:\n{stdout}"))
     };
+    let calls = after("floor:") as u64;
     Stats {
-        calls: calls as u64,
+        calls,
         errors: 0,
-        work: calls as u64,
+        work: calls,
         seconds: after("in"),
         p50_ms: after("p50"),
         p99_ms: after("p99"),

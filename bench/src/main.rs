@@ -4,9 +4,9 @@
 //! of a call outside kirim's code. Prints API ÷ floor per target and writes a JSON report.
 //!
 //! Phases: seed (10,000 contacts: bulk p50 at rest) → the main size → per concurrency level: bulk
-//! label (API, floor), reads (one contact, a label's page, `GET /livez`, and on PostgreSQL the
-//! pgbench read floor), PostgreSQL brought to rest before each of the three → page depth → grow
-//! to the large size (bulk p50 at rest) → server RSS.
+//! label (API, floor), reads (one contact, a label's page, `GET /livez`; on SQLite the page's
+//! floor, on PostgreSQL the pgbench read floor), PostgreSQL brought to rest before each of the
+//! three → page depth → grow to the large size (bulk p50 at rest) → server RSS.
 
 mod bulk;
 mod external;
@@ -193,6 +193,14 @@ async fn main() {
             "get_contact_per_livez": contact.per_second() / livez.per_second(),
             "list_by_label_per_livez": by_label.per_second() / livez.per_second(),
         });
+        if floor_db.is_none() {
+            let page_floor = external::sqlite_page_floor(c, duration, args.contacts).await;
+            level["reads"]["page_floor"] = page_floor.json();
+            level["reads"]["list_by_label_per_page_floor"] =
+                json!(by_label.per_second() / page_floor.per_second());
+            level["reads"]["page_floor_per_livez"] =
+                json!(page_floor.per_second() / livez.per_second());
+        }
         if let Some(f) = &floor_db {
             let read_floor =
                 external::pgbench(&f.url, c, duration, &["floor-pg-read.pgbench"], true).await;
