@@ -12,7 +12,7 @@ use crate::ids::{PhoneNumberId, TeamId};
 use crate::store::accounts::AccountRow;
 use crate::store::{self, Read};
 use crate::validate;
-use crate::wire::List;
+use crate::wire::{List, ListItem};
 
 pub fn routes() -> Routes {
     Routes::new().get("/v1/accounts", list)
@@ -27,6 +27,8 @@ pub struct AccountOut {
     status: AccountStatus,
     team_id: TeamId,
 }
+
+impl ListItem for AccountOut {}
 
 impl From<AccountRow> for AccountOut {
     fn from(a: AccountRow) -> Self {

@@ -23,7 +23,7 @@ use crate::store::webhooks::deliveries::{
 };
 use crate::store::webhooks::subscriptions;
 use crate::webhooks::outbox;
-use crate::wire::{Data, List};
+use crate::wire::{Data, List, ListItem};
 
 /// Deliveries one bulk replay enqueues at most.
 pub const MAX_BULK_REPLAY: i64 = 1000;
@@ -48,6 +48,8 @@ pub struct DeliveryOut {
     response_body: Option<String>,
     payload: Value,
 }
+
+impl ListItem for DeliveryOut {}
 
 impl From<DeliveryRow> for DeliveryOut {
     fn from(d: DeliveryRow) -> Self {

@@ -25,7 +25,7 @@ use crate::store::webhooks::secrets::{self, SecretRow};
 use crate::store::webhooks::subscriptions::{self, SubscriptionRow};
 use crate::validate;
 use crate::webhooks::{outbox, secret, target};
-use crate::wire::{Data, List};
+use crate::wire::{Data, List, ListItem};
 
 /// Subscriptions per organisation.
 pub const MAX_SUBSCRIPTIONS: i64 = 20;
@@ -47,6 +47,8 @@ pub struct SubscriptionOut {
     disabled_reason: Option<String>,
     consecutive_failures: i64,
 }
+
+impl ListItem for SubscriptionOut {}
 
 /// A signing secret as the subscription shows it: never the secret itself.
 #[derive(Debug, Serialize)]
