@@ -115,3 +115,37 @@ impl<T: ListItem> IntoResponse for List<T> {
         json_response(body)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Item {
+        n: u8,
+    }
+
+    impl ListItem for Item {}
+
+    async fn body(list: List<Item>) -> String {
+        let bytes = axum::body::to_bytes(list.into_response().into_body(), usize::MAX).await;
+        String::from_utf8(bytes.unwrap().to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_list_is_written_as_its_envelope_with_the_keys_in_order() {
+        let id = RequestId::generate();
+        let list =
+            List { data: vec![Item { n: 1 }, Item { n: 2 }], next_cursor: Some("c\"1".into()) };
+        let written = with_request_id(id.clone(), body(list)).await;
+        let expected = format!(
+            r#"{{"data":[{{"n":1}},{{"n":2}}],"has_more":true,"next_cursor":"c\"1","request_id":"{id}"}}"#
+        );
+        assert_eq!(written, expected);
+        let empty = List { data: Vec::new(), next_cursor: None };
+        let written = with_request_id(id.clone(), body(empty)).await;
+        let expected =
+            format!(r#"{{"data":[],"has_more":false,"next_cursor":null,"request_id":"{id}"}}"#);
+        assert_eq!(written, expected);
+    }
+}
