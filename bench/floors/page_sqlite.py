@@ -1,5 +1,6 @@
-"""The database floor of one label page on SQLite: the least work `GET …/contacts?label_id=…&limit=100`
-asks of the database, in-process, with no HTTP, authentication or JSON.
+"""The database floor of one label page on SQLite: the least work that
+`GET …/contacts?label_id=…&limit=100` asks of the database, in-process, with no HTTP,
+authentication or JSON.
 
 Its own schema and statement (not kirim's): contacts and their label links as `WITHOUT ROWID`
 tables, a label on the oldest 10,100 contacts (as in kirim-bench), and its first page read newest
