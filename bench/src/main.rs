@@ -193,20 +193,22 @@ async fn main() {
             "get_contact_per_livez": contact.per_second() / livez.per_second(),
             "list_by_label_per_livez": by_label.per_second() / livez.per_second(),
         });
-        if floor_db.is_none() {
-            let page_floor = external::sqlite_page_floor(c, duration, args.contacts).await;
-            level["reads"]["page_floor"] = page_floor.json();
-            level["reads"]["list_by_label_per_page_floor"] =
-                json!(by_label.per_second() / page_floor.per_second());
-            level["reads"]["page_floor_per_livez"] =
-                json!(page_floor.per_second() / livez.per_second());
-        }
-        if let Some(f) = &floor_db {
-            let read_floor =
-                external::pgbench(&f.url, c, duration, &["floor-pg-read.pgbench"], true).await;
-            level["reads"]["read_floor"] = read_floor.json();
-            level["reads"]["get_contact_per_read_floor"] =
-                json!(contact.per_second() / read_floor.per_second());
+        match &floor_db {
+            Some(f) => {
+                let read_floor =
+                    external::pgbench(&f.url, c, duration, &["floor-pg-read.pgbench"], true).await;
+                level["reads"]["read_floor"] = read_floor.json();
+                level["reads"]["get_contact_per_read_floor"] =
+                    json!(contact.per_second() / read_floor.per_second());
+            }
+            None => {
+                let page_floor = external::sqlite_page_floor(c, duration, args.contacts).await;
+                level["reads"]["page_floor"] = page_floor.json();
+                level["reads"]["list_by_label_per_page_floor"] =
+                    json!(by_label.per_second() / page_floor.per_second());
+                level["reads"]["page_floor_per_livez"] =
+                    json!(page_floor.per_second() / livez.per_second());
+            }
         }
         level["server_memory"] = server.memory();
         levels.push(level);
