@@ -45,7 +45,7 @@ fn json_response(bytes: Vec<u8>) -> Response {
 /// Appends `s` as a JSON string, byte for byte as serde_json writes it: it escapes only `"`, `\`
 /// and the control characters, so a string without them goes out as it is, in one copy.
 pub fn write_json_string(out: &mut Vec<u8>, s: &str) {
-    // A fold, not `any`: without an early exit the compiler checks 16 bytes an instruction.
+    // A fold, not `any`: without an early exit the compiler checks 16 bytes at a time (SSE2).
     let escaped = s.bytes().fold(false, |seen, b| seen | (b < 0x20) | (b == b'"') | (b == b'\\'));
     if escaped {
         // Cannot fail: a string serialises, and a Vec takes every byte.
