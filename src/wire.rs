@@ -139,7 +139,11 @@ mod tests {
             List { data: vec![Item { n: 1 }, Item { n: 2 }], next_cursor: Some("c\"1".into()) };
         let written = with_request_id(id.clone(), body(list)).await;
         let expected = format!(
-            r#"{{"data":[{{"n":1}},{{"n":2}}],"has_more":true,"next_cursor":"c\"1","request_id":"{id}"}}"#
+            concat!(
+                r#"{{"data":[{{"n":1}},{{"n":2}}],"has_more":true,"#,
+                r#""next_cursor":"c\"1","request_id":"{id}"}}"#
+            ),
+            id = id
         );
         assert_eq!(written, expected);
         let empty = List { data: Vec::new(), next_cursor: None };

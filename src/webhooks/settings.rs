@@ -44,7 +44,8 @@ pub struct WebhookArgs {
     /// event on this node wakes it at once; the poll finds retries that came due and, on SQLite,
     /// events written by other nodes.
     #[arg(long = "webhook-poll-ms", env = "KIRIM_WEBHOOK_POLL_MS",
-        default_value_t = DEFAULT_POLL.as_millis() as u64, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+        default_value_t = DEFAULT_POLL.as_millis() as u64,
+        value_parser = clap::value_parser!(u64).range(10..=60_000))]
     pub poll_ms: u64,
 }
 
