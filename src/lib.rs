@@ -2,7 +2,7 @@
 //!
 //! Start at [`app::app`] for the HTTP surface, [`api`] for the handlers, [`store`] for the SQL.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 pub mod admin;
 pub mod api;

@@ -417,6 +417,10 @@ pub async fn touch(
     }
 }
 
+/// [`stamp`] on SQLite: $1 org, $2 now, $3 the ids as a JSON array.
+pub const SQLITE_STAMP: &str = "UPDATE contacts SET updated_at = $2 WHERE org_id = $1 \
+    AND id IN (SELECT value FROM json_each($3))";
+
 /// Stamps `updated_at = now` on the organisation's contacts among `ids`, as [`touch`] does,
 /// without sending them back (when no event needs them).
 pub async fn stamp(conn: Conn<'_>, org: &OrgId, ids: &[ContactId], now: i64) -> sqlx::Result<()> {
@@ -425,10 +429,8 @@ pub async fn stamp(conn: Conn<'_>, org: &OrgId, ids: &[ContactId], now: i64) -> 
     }
     match conn {
         Conn::Sqlite(c) => {
-            const SQL: &str = "UPDATE contacts SET updated_at = $2 WHERE org_id = $1 \
-                AND id IN (SELECT value FROM json_each($3))";
             let json = serde_json::to_string(ids).unwrap_or_default();
-            sqlx::query(SQL).bind(org).bind(now).bind(json).execute(c).await?;
+            sqlx::query(SQLITE_STAMP).bind(org).bind(now).bind(json).execute(c).await?;
         }
         Conn::Postgres(c) => {
             // Locked in id order, as in [`touch`].

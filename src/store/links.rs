@@ -16,7 +16,7 @@
 //! and has locked, or just created, its contact; the label's deletion deletes its links first,
 //! and the contact's deletion after the contact ([`contacts::delete`]).
 
-use super::{Conn, on_conn};
+use super::{Conn, inline, on_conn};
 use crate::ids::{ContactId, LabelId, OrgId, PhoneNumberId, TeamId};
 use crate::store::contacts::{self, TouchedContact};
 use crate::store::labels::LabelRow;
@@ -101,9 +101,11 @@ pub enum Bulk {
 ///
 /// SQLite: the write transaction already excludes other writers. The partition is one row, then
 /// the write returns the ids it linked or unlinked, and the stamp updates those contacts by key:
-/// three statements. Working out the changed set inside the stamp instead (each contact looked
-/// up again and its link probed before the write) cost more than sending the ids back
-/// (docs/performance.md, "The bulk path").
+/// three statements, run on the request's thread ([`inline`]), so that the write gate is not
+/// held through three round trips to sqlx's thread and a thousand rows sent back from it.
+/// Working out the changed set inside the stamp instead (each contact looked up again and its
+/// link probed before the write) cost more than sending the ids back (docs/performance.md, "The
+/// bulk path").
 #[allow(clippy::too_many_arguments, reason = "the call's parts, each a bound parameter")]
 pub async fn bulk(
     conn: Conn<'_>,
@@ -119,40 +121,20 @@ pub async fn bulk(
     match conn {
         Conn::Sqlite(c) => {
             let json = serde_json::to_string(&ids).unwrap_or_default();
-            let p: Partition = sqlx::query_as(SQLITE_PARTITION)
-                .bind(org)
-                .bind(label)
-                .bind(account)
-                .bind(&json)
-                .fetch_one(&mut *c)
-                .await?;
-            let (outcome, team) = match p.decide(distinct.len()) {
-                Ok(found) => found,
+            let call = SqliteCall { org, label, account, json: &json, now };
+            // Without `render`, the stamp runs with the write; with it, `touch` stamps and
+            // reads the contacts back.
+            let applied = inline::run(&mut *c, |db| call.apply(db, distinct.len(), op, !render));
+            let (outcome, written) = match applied.await? {
+                Ok(applied) => applied,
                 Err(missing) => return Ok(missing),
             };
-            if outcome.applied == 0 {
-                return Ok(Bulk::Applied { outcome, changed: Vec::new() });
-            }
-            let write = match op {
-                Operation::Attach => SQLITE_ATTACH,
-                Operation::Detach => SQLITE_DETACH,
-            };
-            let written: Vec<ContactId> = sqlx::query_scalar(write)
-                .bind(org)
-                .bind(label)
-                .bind(account)
-                .bind(&json)
-                .bind(now)
-                .bind(&team)
-                .fetch_all(&mut *c)
-                .await?;
             let changed = if render {
                 let mut changed = contacts::touch(Conn::Sqlite(c), org, &written, now).await?;
                 // In id order, as on PostgreSQL, whatever order SQLite updated them in.
                 changed.sort_unstable_by(|a, b| a.contact.id.cmp(&b.contact.id));
                 changed
             } else {
-                contacts::stamp(Conn::Sqlite(c), org, &written, now).await?;
                 Vec::new()
             };
             Ok(Bulk::Applied { outcome, changed })
@@ -189,6 +171,75 @@ pub async fn bulk(
     }
 }
 
+/// A SQLite bulk call's parameters, bound by name (`$1`…) as the statements below number them.
+struct SqliteCall<'a> {
+    org: &'a OrgId,
+    label: &'a LabelId,
+    account: &'a PhoneNumberId,
+    /// The ids, as a JSON array.
+    json: &'a str,
+    now: i64,
+}
+
+impl SqliteCall<'_> {
+    /// The partition, then the write, which names the contacts it linked or unlinked, then
+    /// (with `stamp`) their stamp: the outcome and those contacts, or the 404.
+    fn apply(
+        &self,
+        db: &rusqlite::Connection,
+        distinct: usize,
+        op: Operation,
+        stamp: bool,
+    ) -> rusqlite::Result<Result<(BulkOutcome, Vec<ContactId>), Bulk>> {
+        let (org, label, account, json) = (self.org, self.label, self.account, self.json);
+        let mut params: Vec<(&str, &dyn rusqlite::ToSql)> =
+            vec![("$1", org), ("$2", label), ("$3", account), ("$4", &json), ("$5", &self.now)];
+        let partition = match bound(db, SQLITE_PARTITION, &params)?.raw_query().next()? {
+            Some(row) => Partition::from_reader(row)?,
+            None => return Err(rusqlite::Error::QueryReturnedNoRows),
+        };
+        let (outcome, team) = match partition.decide(distinct) {
+            Ok(found) => found,
+            Err(missing) => return Ok(Err(missing)),
+        };
+        if outcome.applied == 0 {
+            return Ok(Ok((outcome, Vec::new())));
+        }
+        let write = match op {
+            Operation::Attach => SQLITE_ATTACH,
+            Operation::Detach => SQLITE_DETACH,
+        };
+        params.push(("$6", &team));
+        let written: Vec<ContactId> = bound(db, write, &params)?
+            .raw_query()
+            .mapped(|row| row.get(0))
+            .collect::<Result<_, _>>()?;
+        if stamp && !written.is_empty() {
+            let ids = serde_json::to_string(&written).unwrap_or_default();
+            let params: [(&str, &dyn rusqlite::ToSql); 3] =
+                [("$1", org), ("$2", &self.now), ("$3", &ids)];
+            bound(db, contacts::SQLITE_STAMP, &params)?.raw_execute()?;
+        }
+        Ok(Ok((outcome, written)))
+    }
+}
+
+/// `sql` prepared, with those of `params` it names bound: like sqlx, which binds every
+/// parameter whether the statement uses it or not, where rusqlite refuses a name it lacks.
+fn bound<'c>(
+    db: &'c rusqlite::Connection,
+    sql: &str,
+    params: &[(&str, &dyn rusqlite::ToSql)],
+) -> rusqlite::Result<rusqlite::Statement<'c>> {
+    let mut statement = db.prepare(sql)?;
+    for (name, value) in params {
+        if let Some(index) = statement.parameter_index(name)? {
+            statement.raw_bind_parameter(index, value)?;
+        }
+    }
+    Ok(statement)
+}
+
 /// The one row of a bulk call's first statement.
 #[derive(sqlx::FromRow)]
 struct Partition {
@@ -199,6 +250,15 @@ struct Partition {
 }
 
 impl Partition {
+    fn from_reader(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            account_found: row.get("account_found")?,
+            label_team: row.get("label_team")?,
+            found: row.get("found")?,
+            applied: row.get("applied")?,
+        })
+    }
+
     /// The outcome and the label's team, or the 404 (the account's first, as everywhere).
     fn decide(self, distinct: usize) -> Result<(BulkOutcome, TeamId), Bulk> {
         if !self.account_found {

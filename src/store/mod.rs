@@ -13,6 +13,7 @@ pub mod checkpoint;
 pub mod contacts;
 pub mod dispatch;
 pub mod idempotency;
+pub mod inline;
 pub mod key_cache;
 pub mod keys;
 pub mod labels;

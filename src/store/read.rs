@@ -190,9 +190,10 @@ impl Reader {
     }
 }
 
-/// rusqlite's errors as sqlx's, so that a read fails the way every other statement does: busy
-/// or locked is a 503 ([`super::is_unavailable`]), anything else a 500.
-fn into_sqlx(error: rusqlite::Error) -> sqlx::Error {
+/// rusqlite's errors as sqlx's, so that a statement run with rusqlite (a read, or a write's in
+/// [`super::inline`]) fails the way every other does: busy or locked is a 503
+/// ([`super::is_unavailable`]), anything else a 500.
+pub(super) fn into_sqlx(error: rusqlite::Error) -> sqlx::Error {
     match error {
         rusqlite::Error::SqliteFailure(failure, message) => {
             let message = message.unwrap_or_else(|| failure.to_string());
@@ -205,7 +206,7 @@ fn into_sqlx(error: rusqlite::Error) -> sqlx::Error {
     }
 }
 
-/// A SQLite failure of a reader, with its extended result code as sqlx reports SQLite's.
+/// A SQLite failure reported by rusqlite, with its extended result code as sqlx reports SQLite's.
 #[derive(Debug, thiserror::Error)]
 #[error("{message} (SQLite code {code})")]
 struct ReadError {
