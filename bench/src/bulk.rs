@@ -137,7 +137,7 @@ pub(crate) async fn floor_call(
         ids,
         op,
         kirim::clock::now_ms(),
-        false,
+        kirim::webhooks::events::CONTACT_UPDATED,
     )
     .await?;
     let kirim::store::links::Bulk::Applied { outcome, .. } = result else {

@@ -35,3 +35,19 @@ pub async fn run<T>(
     drop(handle);
     result
 }
+
+/// `sql` prepared, with those of `params` it names bound: like sqlx, which binds every
+/// parameter whether the statement uses it or not, where rusqlite refuses a name it lacks.
+pub fn bound<'c>(
+    db: &'c rusqlite::Connection,
+    sql: &str,
+    params: &[(&str, &dyn rusqlite::ToSql)],
+) -> rusqlite::Result<rusqlite::Statement<'c>> {
+    let mut statement = db.prepare(sql)?;
+    for (name, value) in params {
+        if let Some(index) = statement.parameter_index(name)? {
+            statement.raw_bind_parameter(index, value)?;
+        }
+    }
+    Ok(statement)
+}

@@ -20,6 +20,7 @@ use super::{Conn, inline, on_conn};
 use crate::ids::{ContactId, LabelId, OrgId, PhoneNumberId, TeamId};
 use crate::store::contacts::{self, TouchedContact};
 use crate::store::labels::LabelRow;
+use crate::store::webhooks::subscriptions;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {
@@ -87,8 +88,10 @@ pub enum Bulk {
 }
 
 /// Applies `op` for `label` to the `distinct` ids of `account`, all set-based whatever their
-/// number, and stamps `updated_at = now` on the contacts whose link changed. With `render` those
-/// contacts come back (for their events); without, nothing but the partition does.
+/// number, and stamps `updated_at = now` on the contacts whose link changed. If a subscription
+/// of the organisation receives `event_type`, those contacts come back (for their events);
+/// otherwise nothing but the partition does: rendering 1,000 contacts for nobody would be most
+/// of the call's cost.
 ///
 /// PostgreSQL: after holding the label (see the module), one statement locks the account's
 /// contacts among the ids `FOR NO KEY UPDATE` in id order and returns the partition as one row.
@@ -115,17 +118,15 @@ pub async fn bulk(
     distinct: &[ContactId],
     op: Operation,
     now: i64,
-    render: bool,
+    event_type: &str,
 ) -> sqlx::Result<Bulk> {
     let ids: Vec<&str> = distinct.iter().map(ContactId::as_str).collect();
     match conn {
         Conn::Sqlite(c) => {
             let json = serde_json::to_string(&ids).unwrap_or_default();
-            let call = SqliteCall { org, label, account, json: &json, now };
-            // Without `render`, the stamp runs with the write; with it, `touch` stamps and
-            // reads the contacts back.
-            let applied = inline::run(&mut *c, |db| call.apply(db, distinct.len(), op, !render));
-            let (outcome, written) = match applied.await? {
+            let call = SqliteCall { org, label, account, json: &json, now, event_type };
+            let applied = inline::run(&mut *c, |db| call.apply(db, distinct.len(), op));
+            let SqliteApplied { outcome, written, render } = match applied.await? {
                 Ok(applied) => applied,
                 Err(missing) => return Ok(missing),
             };
@@ -140,6 +141,7 @@ pub async fn bulk(
             Ok(Bulk::Applied { outcome, changed })
         }
         Conn::Postgres(c) => {
+            let render = subscriptions::listened(Conn::Postgres(&mut *c), org, event_type).await?;
             hold_label(&mut *c, label, LabelHold::Links).await?;
             let locked: LockedPartition = sqlx::query_as(POSTGRES_LOCK)
                 .bind(org)
@@ -179,22 +181,37 @@ struct SqliteCall<'a> {
     /// The ids, as a JSON array.
     json: &'a str,
     now: i64,
+    event_type: &'a str,
+}
+
+/// What a SQLite bulk call's statements did: the partition, the contacts whose link changed,
+/// and whether a subscription wants them rendered (they are then not stamped yet).
+struct SqliteApplied {
+    outcome: BulkOutcome,
+    written: Vec<ContactId>,
+    render: bool,
 }
 
 impl SqliteCall<'_> {
-    /// The partition, then the write, which names the contacts it linked or unlinked, then
-    /// (with `stamp`) their stamp: the outcome and those contacts, or the 404.
+    /// Whether a subscription listens, the partition, then the write, which names the contacts
+    /// it linked or unlinked, then, if nobody listens, their stamp (otherwise `touch` stamps
+    /// them and reads them back): the outcome, those contacts and whether they are to be
+    /// rendered, or the 404.
     fn apply(
         &self,
         db: &rusqlite::Connection,
         distinct: usize,
         op: Operation,
-        stamp: bool,
-    ) -> rusqlite::Result<Result<(BulkOutcome, Vec<ContactId>), Bulk>> {
+    ) -> rusqlite::Result<Result<SqliteApplied, Bulk>> {
         let (org, label, account, json) = (self.org, self.label, self.account, self.json);
+        let listening: [(&str, &dyn rusqlite::ToSql); 2] = [("$1", org), ("$2", &self.event_type)];
+        let render: bool = inline::bound(db, subscriptions::SQLITE_LISTENED, &listening)?
+            .raw_query()
+            .next()?
+            .map_or(Ok(false), |row| row.get(0))?;
         let mut params: Vec<(&str, &dyn rusqlite::ToSql)> =
             vec![("$1", org), ("$2", label), ("$3", account), ("$4", &json), ("$5", &self.now)];
-        let partition = match bound(db, SQLITE_PARTITION, &params)?.raw_query().next()? {
+        let partition = match inline::bound(db, SQLITE_PARTITION, &params)?.raw_query().next()? {
             Some(row) => Partition::from_reader(row)?,
             None => return Err(rusqlite::Error::QueryReturnedNoRows),
         };
@@ -203,41 +220,25 @@ impl SqliteCall<'_> {
             Err(missing) => return Ok(Err(missing)),
         };
         if outcome.applied == 0 {
-            return Ok(Ok((outcome, Vec::new())));
+            return Ok(Ok(SqliteApplied { outcome, written: Vec::new(), render }));
         }
         let write = match op {
             Operation::Attach => SQLITE_ATTACH,
             Operation::Detach => SQLITE_DETACH,
         };
         params.push(("$6", &team));
-        let written: Vec<ContactId> = bound(db, write, &params)?
+        let written: Vec<ContactId> = inline::bound(db, write, &params)?
             .raw_query()
             .mapped(|row| row.get(0))
             .collect::<Result<_, _>>()?;
-        if stamp && !written.is_empty() {
+        if !render && !written.is_empty() {
             let ids = serde_json::to_string(&written).unwrap_or_default();
             let params: [(&str, &dyn rusqlite::ToSql); 3] =
                 [("$1", org), ("$2", &self.now), ("$3", &ids)];
-            bound(db, contacts::SQLITE_STAMP, &params)?.raw_execute()?;
+            inline::bound(db, contacts::SQLITE_STAMP, &params)?.raw_execute()?;
         }
-        Ok(Ok((outcome, written)))
+        Ok(Ok(SqliteApplied { outcome, written, render }))
     }
-}
-
-/// `sql` prepared, with those of `params` it names bound: like sqlx, which binds every
-/// parameter whether the statement uses it or not, where rusqlite refuses a name it lacks.
-fn bound<'c>(
-    db: &'c rusqlite::Connection,
-    sql: &str,
-    params: &[(&str, &dyn rusqlite::ToSql)],
-) -> rusqlite::Result<rusqlite::Statement<'c>> {
-    let mut statement = db.prepare(sql)?;
-    for (name, value) in params {
-        if let Some(index) = statement.parameter_index(name)? {
-            statement.raw_bind_parameter(index, value)?;
-        }
-    }
-    Ok(statement)
 }
 
 /// The one row of a bulk call's first statement.

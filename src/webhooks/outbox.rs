@@ -88,8 +88,7 @@ pub async fn notify_nodes(conn: Conn<'_>) -> sqlx::Result<()> {
 /// Whether a subscription of `org` that is active or paused lists `event_type`: one small read,
 /// so that a change renders its events only when someone will receive them.
 pub async fn wanted(conn: Conn<'_>, org: &OrgId, event_type: &str) -> sqlx::Result<bool> {
-    let subscriptions = subscriptions::receiving(conn, org).await?;
-    Ok(subscriptions.iter().any(|s| s.event_types().iter().any(|t| t == event_type)))
+    subscriptions::listened(conn, org, event_type).await
 }
 
 /// Records `events` of `org` in the caller's transaction: each envelope rendered once, and one

@@ -44,10 +44,8 @@ pub async fn bulk_label(
     };
 
     // 2. Partition, apply and stamp in the store's few statements. The contacts whose link
-    //    changed come back only if a subscription will receive their `contact.updated`:
-    //    rendering 1,000 contacts for nobody would be most of the call's cost.
+    //    changed come back only if a subscription will receive their `contact.updated`.
     let org = &tenant.org_id;
-    let render = outbox::wanted(db.conn(), org, CONTACT_UPDATED).await?;
     let now = clock::now_ms();
     let result = store::links::bulk(
         db.conn(),
@@ -57,7 +55,7 @@ pub async fn bulk_label(
         &ids,
         operation,
         now,
-        render,
+        CONTACT_UPDATED,
     )
     .await?;
     let (outcome, changed) = match result {

@@ -165,14 +165,42 @@ pub async fn mark_deleted(
     Ok(n == 1)
 }
 
-/// The subscriptions that receive new events: active or paused, not deleted. An organisation
-/// has at most 20, so the outbox matches event types in the server.
+/// Which subscriptions of the organisation ($1) receive new events: active or paused, not
+/// deleted. As a literal for `concat!`.
+macro_rules! receiving {
+    () => {
+        "webhook_subscriptions WHERE org_id = $1 AND deleted_at IS NULL \
+         AND status IN ('active', 'paused')"
+    };
+}
+
+/// The subscriptions that receive new events. An organisation has at most 20, so the outbox
+/// matches event types in the server.
 pub async fn receiving(conn: Conn<'_>, org: &OrgId) -> sqlx::Result<Vec<SubscriptionRow>> {
-    const SQL: &str = concat!(
-        "SELECT ",
-        columns!(),
-        " FROM webhook_subscriptions WHERE org_id = $1 AND deleted_at IS NULL \
-         AND status IN ('active', 'paused') ORDER BY id"
-    );
+    const SQL: &str = concat!("SELECT ", columns!(), " FROM ", receiving!(), " ORDER BY id");
     on_conn!(conn, |c| sqlx::query_as(SQL).bind(org.as_str()).fetch_all(c).await)
+}
+
+/// Whether a subscription that receives new events lists `event_type` ($2): one row, true or
+/// false. On SQLite a bulk call also runs it on its own thread (`links::bulk`).
+pub const SQLITE_LISTENED: &str = concat!(
+    "SELECT EXISTS (SELECT 1 FROM ",
+    receiving!(),
+    " AND EXISTS (SELECT 1 FROM json_each(events) WHERE value = $2))"
+);
+
+const POSTGRES_LISTENED: &str =
+    concat!("SELECT EXISTS (SELECT 1 FROM ", receiving!(), " AND events::jsonb ? $2)");
+
+/// See [`SQLITE_LISTENED`].
+pub async fn listened(conn: Conn<'_>, org: &OrgId, event_type: &str) -> sqlx::Result<bool> {
+    let sql = match conn {
+        Conn::Sqlite(_) => SQLITE_LISTENED,
+        Conn::Postgres(_) => POSTGRES_LISTENED,
+    };
+    on_conn!(conn, |c| sqlx::query_scalar(sql)
+        .bind(org.as_str())
+        .bind(event_type)
+        .fetch_one(c)
+        .await)
 }
