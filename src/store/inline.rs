@@ -2,10 +2,11 @@
 //!
 //! sqlx runs each SQLite connection on a thread of its own: every statement is a round trip to
 //! that thread, and every row it returns crosses back through a channel. A bulk label call is
-//! three statements, one of which returns up to 1,000 rows, and the write gate is held
-//! throughout: timed inside the server, the round trips and the rows were a tenth of the time
-//! every other writer waits (docs/performance.md, "SQLite: a bulk call's statements in one
-//! hop"). [`run`] takes the connection's handle from sqlx's thread for the time of a closure
+//! four statements (whether anyone listens, the partition, the write, the stamp), one of which
+//! returns up to 1,000 rows, and the write gate is held throughout: timed inside the server,
+//! the round trips and the rows were a tenth of the time every other writer waits
+//! (docs/performance.md, "SQLite: a bulk call's statements in one hop"). [`run`] takes the
+//! connection's handle from sqlx's thread for the time of a closure
 //! and runs the closure's statements here, with rusqlite, as the readers do ([`super::read`]):
 //! one round trip for all of them, and rows read where they are used.
 //!

@@ -104,8 +104,9 @@ pub enum Bulk {
 ///
 /// SQLite: the write transaction already excludes other writers. The partition is one row, then
 /// the write returns the ids it linked or unlinked, and the stamp updates those contacts by key:
-/// three statements, run on the request's thread ([`inline`]), so that the write gate is not
-/// held through three round trips to sqlx's thread and a thousand rows sent back from it.
+/// three statements, after the check for a subscription, all run on the request's thread
+/// ([`inline`]), so that the write gate is not held through four round trips to sqlx's thread
+/// and a thousand rows sent back from it.
 /// Working out the changed set inside the stamp instead (each contact looked up again and its
 /// link probed before the write) cost more than sending the ids back (docs/performance.md, "The
 /// bulk path").
