@@ -6,9 +6,9 @@
 //! returns up to 1,000 rows, and the write gate is held throughout: timed inside the server,
 //! the round trips and the rows were a tenth of the time every other writer waits
 //! (docs/performance.md, "SQLite: a bulk call's statements in one hop"). [`run`] takes the
-//! connection's handle from sqlx's thread for the time of a closure
-//! and runs the closure's statements here, with rusqlite, as the readers do ([`super::read`]):
-//! one round trip for all of them, and rows read where they are used.
+//! connection's handle from sqlx's thread for the time of a closure and runs the closure's
+//! statements here, with rusqlite, as the readers do ([`super::read`]): one round trip for all
+//! of them, and rows read where they are used.
 //!
 //! The closure blocks its runtime thread while it runs, as an inline read does; it is for
 //! statements bounded by the ids they are given (a bulk call's 1,000), never for a scan.

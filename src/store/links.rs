@@ -106,10 +106,9 @@ pub enum Bulk {
 /// the write returns the ids it linked or unlinked, and the stamp updates those contacts by key:
 /// three statements, after the check for a subscription, all run on the request's thread
 /// ([`inline`]), so that the write gate is not held through four round trips to sqlx's thread
-/// and a thousand rows sent back from it.
-/// Working out the changed set inside the stamp instead (each contact looked up again and its
-/// link probed before the write) cost more than sending the ids back (docs/performance.md, "The
-/// bulk path").
+/// and a thousand rows sent back from it. Working out the changed set inside the stamp instead
+/// (each contact looked up again and its link probed before the write) cost more than sending
+/// the ids back (docs/performance.md, "The bulk path").
 #[allow(clippy::too_many_arguments, reason = "the call's parts, each a bound parameter")]
 pub async fn bulk(
     conn: Conn<'_>,
