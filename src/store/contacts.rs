@@ -385,6 +385,15 @@ pub struct TouchedContact {
     pub account_id: PhoneNumberId,
 }
 
+/// The SQLite stamp of [`touch`] and [`stamp`], as a literal for `concat!`: $1 org, $2 now, $3
+/// the ids as a JSON array.
+macro_rules! sqlite_stamp {
+    () => {
+        "UPDATE contacts SET updated_at = $2 WHERE org_id = $1 \
+         AND id IN (SELECT value FROM json_each($3))"
+    };
+}
+
 /// Stamps `updated_at = now` on the organisation's contacts among `ids` (their link set changed)
 /// and returns them as they now are: one statement whatever their number.
 pub async fn touch(
@@ -398,9 +407,11 @@ pub async fn touch(
     }
     match conn {
         Conn::Sqlite(c) => {
-            const SQL: &str = "UPDATE contacts SET updated_at = $2 WHERE org_id = $1 \
-                AND id IN (SELECT value FROM json_each($3)) RETURNING id, team_id, phone_number, \
-                name, email, metadata, created_at, updated_at, account_id";
+            const SQL: &str = concat!(
+                sqlite_stamp!(),
+                " RETURNING id, team_id, phone_number, name, email, metadata, created_at, \
+                updated_at, account_id"
+            );
             let json = serde_json::to_string(ids).unwrap_or_default();
             sqlx::query_as(SQL).bind(org).bind(now).bind(json).fetch_all(c).await
         }
@@ -417,9 +428,8 @@ pub async fn touch(
     }
 }
 
-/// [`stamp`] on SQLite: $1 org, $2 now, $3 the ids as a JSON array.
-pub const SQLITE_STAMP: &str = "UPDATE contacts SET updated_at = $2 WHERE org_id = $1 \
-    AND id IN (SELECT value FROM json_each($3))";
+/// [`stamp`] on SQLite, for statements run inline (`links::bulk`).
+pub const SQLITE_STAMP: &str = sqlite_stamp!();
 
 /// Stamps `updated_at = now` on the organisation's contacts among `ids`, as [`touch`] does,
 /// without sending them back (when no event needs them).
