@@ -9,10 +9,11 @@
 //! So the writers' own checkpoint is only a backstop ([`BACKSTOP_PAGES`]), and
 //! [`checkpoint_forever`] checkpoints every [`DEFAULT_EVERY`] unless configured: first beside the
 //! writers (`PASSIVE` copies what is committed and never blocks a writer), then, once the log
-//! holds [`RESTART_PAGES`] or more, again with the write turn held, which copies only what was
-//! committed during the first pass. The second pass is what bounds the log: SQLite starts the
-//! log over only when a writer finds every page of it copied, which under continuous writes a
-//! checkpoint running beside them never achieves.
+//! holds [`RESTART_PAGES`] or more, again with the write turn held. That last pass is what
+//! bounds the log: SQLite starts the log over only when a writer finds every page of it copied,
+//! which under continuous writes a checkpoint running beside them never achieves. It holds every
+//! writer back while it copies and `fsync`s what was committed since the pass before it, so the
+//! task queues for the turn and keeps copying beside the writers until the turn comes.
 
 use std::time::Duration;
 
@@ -22,9 +23,10 @@ use super::{Conn, Db};
 /// reached only if [`checkpoint_forever`] is not running (`kirim admin`) or falls behind.
 pub const BACKSTOP_PAGES: u32 = 10_000;
 /// A log of at least this many pages is finished with the write turn held, so that it restarts.
-/// Each such pass holds the writers back for two `fsync`s (22–34 ms here): at 1,000 pages it ran
-/// every ~200 ms under bulk load and took 11 % of the gate's time, at 4,000 about 7 %. When the
-/// writers pause, the first pass alone catches up and the log restarts without it.
+/// Each such pass holds the writers back for two `fsync`s (10–40 ms, by what it has left to
+/// copy): at 1,000 pages it ran every ~200 ms under bulk load and took 11 % of the gate's time,
+/// at 4,000 about 7 %. When the writers pause, the first pass alone catches up and the log
+/// restarts without it.
 const RESTART_PAGES: i64 = 4_000;
 /// How often the log is checkpointed unless configured (`kirim serve --sqlite-checkpoint-ms`).
 pub const DEFAULT_EVERY: Duration = Duration::from_millis(100);
@@ -49,12 +51,31 @@ pub async fn checkpoint_forever(db: Db, every: Duration) {
 /// One round: copy the committed log beside the writers, then, if the log has grown to
 /// [`RESTART_PAGES`], finish the copy while no writer of this node can append to it.
 async fn checkpoint(db: &Db) -> sqlx::Result<()> {
-    if passive(db).await? >= RESTART_PAGES {
-        // The turn before a connection, in the order every writer takes them: holding a
-        // connection while waiting for the turn could leave the turn's holder without one.
-        let _turn = db.write_turn().await;
-        passive(db).await?;
+    let mut log = passive(db).await?;
+    if log < RESTART_PAGES {
+        return Ok(());
     }
+    // Queue for the turn now, and while the writers ahead of it commit, copy what they commit:
+    // the held pass is then left with what was committed during the last of these passes, where
+    // it used to be left with everything since the first (docs/performance.md, "The log's last
+    // pass"). Waiting for the turn in a task of its own keeps the order every writer takes
+    // them, the turn before a connection: holding a connection while waiting for the turn could
+    // leave the turn's holder without one.
+    let turn = tokio::spawn({
+        let db = db.clone();
+        async move { db.write_turn().await }
+    });
+    while !turn.is_finished() {
+        let now = passive(db).await?;
+        if now == log {
+            break; // nothing committed since the last pass: nothing to gain by another
+        }
+        log = now;
+    }
+    let Ok(_turn) = turn.await else {
+        return Ok(()); // the runtime is shutting down
+    };
+    passive(db).await?;
     Ok(())
 }
 
