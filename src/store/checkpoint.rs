@@ -28,6 +28,12 @@ pub const BACKSTOP_PAGES: u32 = 10_000;
 /// at 4,000 about 7 %. When the writers pause, the first pass alone catches up and the log
 /// restarts without it.
 const RESTART_PAGES: i64 = 4_000;
+/// Before it queues for the write turn, a round that has reached [`RESTART_PAGES`] copies beside
+/// the writers until a pass finds fewer than this many pages committed since the pass before it
+/// (about two bulk-label calls of 1,000 ids), or [`CATCH_UP_PASSES`] have run. Each pass copies
+/// what was committed during the one before, so the passes shrink.
+const CAUGHT_UP_PAGES: i64 = 256;
+const CATCH_UP_PASSES: usize = 8;
 /// How often the log is checkpointed unless configured (`kirim serve --sqlite-checkpoint-ms`).
 pub const DEFAULT_EVERY: Duration = Duration::from_millis(100);
 
@@ -55,12 +61,21 @@ async fn checkpoint(db: &Db) -> sqlx::Result<()> {
     if log < RESTART_PAGES {
         return Ok(());
     }
-    // Queue for the turn now, and while the writers ahead of it commit, copy what they commit:
-    // the held pass is then left with what was committed during the last of these passes, where
-    // it used to be left with everything since the first (docs/performance.md, "The log's last
-    // pass"). Waiting for the turn in a task of its own keeps the order every writer takes
-    // them, the turn before a connection: holding a connection while waiting for the turn could
-    // leave the turn's holder without one.
+    // The held pass, which every writer waits for, copies and syncs what was committed since the
+    // pass before it (docs/performance.md, "SQLite: the log's last pass"). So first catch up
+    // beside the writers, then queue for the turn and go on copying while the writers ahead of
+    // it commit: the held pass is left with what was committed during the last of those passes.
+    for _ in 0..CATCH_UP_PASSES {
+        let now = passive(db).await?;
+        let committed = now - log;
+        log = now;
+        if committed < CAUGHT_UP_PAGES {
+            break;
+        }
+    }
+    // A task of its own waits for the turn, so that no connection is held while waiting for it,
+    // the order every writer keeps: a connection held while waiting for the turn could leave the
+    // turn's holder without one.
     let turn = tokio::spawn({
         let db = db.clone();
         async move { db.write_turn().await }
