@@ -39,6 +39,8 @@ pub async fn run<T>(
 
 /// `sql` prepared, with those of `params` it names bound: like sqlx, which binds every
 /// parameter whether the statement uses it or not, where rusqlite refuses a name it lacks.
+/// Prepared anew each call: the rusqlite connection lives only as long as [`run`]'s closure, so
+/// there is no statement cache to keep it in.
 pub fn bound<'c>(
     db: &'c rusqlite::Connection,
     sql: &str,
