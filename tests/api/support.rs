@@ -139,13 +139,18 @@ impl TestApp {
         self.db.backend() == "postgres"
     }
 
-    /// A new organisation (free tier unless said otherwise) with one team, one account, one key.
+    /// A new organisation (pro tier unless said otherwise) with one team, one account, one key.
     pub async fn org(&self) -> Org {
         self.org_with_tier(Tier::Pro).await
     }
 
     pub async fn org_with_tier(&self, tier: Tier) -> Org {
-        let org = admin::create_org(&self.db, NewOrg::new("Test Org", tier)).await.unwrap();
+        self.org_with(NewOrg::new("Test Org", tier)).await
+    }
+
+    /// The same, for an organisation described in full (its own limits, say).
+    pub async fn org_with(&self, new: NewOrg) -> Org {
+        let org = admin::create_org(&self.db, new).await.unwrap();
         let org_id = org.id.to_string();
         let team = self.team(&org_id, "Main").await;
         let (phone_number_id, phone_number) = self.account(&org_id, &team).await;
