@@ -10,7 +10,6 @@ mod fuzzgen;
 mod search;
 
 use fuzzgen::{Rng, near, random_string, replay_hint};
-use kirim::enums::Tier;
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -46,8 +45,8 @@ struct World {
 
 impl World {
     async fn new(app: &TestApp) -> Self {
-        let org = app.org_with_tier(Tier::Enterprise).await;
-        let foreign = app.org_with_tier(Tier::Enterprise).await;
+        let org = app.org_without_limits().await;
+        let foreign = app.org_without_limits().await;
         let contact = app.contact(&org, &unique_phone()).await;
         let label = app.label(&org, "Fuzz").await;
         Self { org, foreign, contact, label }
