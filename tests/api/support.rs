@@ -150,7 +150,8 @@ impl TestApp {
 
     /// An organisation whose rate limits no run reaches, for fuzz tests: with a large
     /// `KIRIM_FUZZ_ITERATIONS` they send more requests a minute than any tier allows, and a 429
-    /// is not what they check (the limits have tests of their own).
+    /// is not what they check (the limits have tests of their own). Enterprise, because only
+    /// that tier takes limits of its own.
     pub async fn org_without_limits(&self) -> Org {
         let limit = Some(100_000_000);
         let new = NewOrg::new("Test Org", Tier::Enterprise);
