@@ -1,11 +1,12 @@
 //! `kirim serve`: connect, migrate, optionally seed the demo, and serve until SIGINT/SIGTERM.
 
-use std::io::IsTerminal;
+use std::io::{BufWriter, IsTerminal};
 use std::time::Duration;
 
 use clap::builder::BoolishValueParser;
 use clap::{Args, ValueEnum};
 use tokio::net::TcpListener;
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 
 use crate::dispatch::{DispatchConfig, Dispatcher};
@@ -13,7 +14,7 @@ use crate::http::transaction;
 use crate::keycache::{KeyCacheSettings, KeyPoller};
 use crate::state::AppState;
 use crate::store::{DEFAULT_DATABASE_URL, Db, checkpoint};
-use crate::{BoxResult, demo, http_server};
+use crate::{BoxResult, demo, http_server, metrics};
 
 /// How often expired idempotency records are deleted.
 const PURGE_EVERY: Duration = Duration::from_secs(600);
@@ -67,7 +68,8 @@ pub enum LogFormat {
 }
 
 pub async fn serve(args: ServeArgs) -> BoxResult<()> {
-    init_logging(args.log_format);
+    // Held to the end: dropping it writes out the lines still queued.
+    let _log_writer = init_logging(args.log_format);
     let db = Db::connect(&args.database_url, args.db_max_connections).await?;
     db.migrate().await?;
     let listener = TcpListener::bind(&args.listen)
@@ -122,12 +124,29 @@ pub async fn serve(args: ServeArgs) -> BoxResult<()> {
     Ok(())
 }
 
-fn init_logging(format: LogFormat) {
+/// Log lines queued for the writer thread before further ones are dropped.
+const LOG_QUEUE_LINES: usize = 128_000;
+/// What the writer thread gathers of the queued lines before writing them: one write a batch.
+const LOG_BUFFER_BYTES: usize = 64 * 1024;
+
+/// Logs to stderr from a thread of its own, so that no request waits for a write to a terminal,
+/// a file or a pipe: the request's line is formatted on its thread and queued, and the writer
+/// thread writes what has queued in one go. A line written to a pipe wakes whoever reads it
+/// (a terminal, `journald`, a container runtime); written from every request it cost a
+/// fifth of GET's requests a second (docs/performance.md, "The request log"). If the queue
+/// ever holds `LOG_QUEUE_LINES` lines, because the reader has stalled, further lines are dropped
+/// rather than the requests held back, and counted in `kirim_log_lines_dropped_total`.
+fn init_logging(format: LogFormat) -> WorkerGuard {
     let filter = EnvFilter::try_from_env("KIRIM_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let (writer, guard) = NonBlockingBuilder::default()
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .thread_name("kirim-log")
+        .finish(BufWriter::with_capacity(LOG_BUFFER_BYTES, std::io::stderr()));
+    metrics::log_lines_dropped(writer.error_counter());
     // Colour codes only for a person at a terminal; never in files, pipes or log collectors.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_ansi(std::io::stderr().is_terminal());
     let _ = match format {
         LogFormat::Json => builder
@@ -138,6 +157,7 @@ fn init_logging(format: LogFormat) {
             .try_init(),
         LogFormat::Text => builder.try_init(),
     };
+    guard
 }
 
 async fn shutdown_signal() {

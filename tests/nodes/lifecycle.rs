@@ -1,4 +1,4 @@
-//! Shutdown and slow clients, against a real server process.
+//! Shutdown, slow clients and a stalled log reader, against a real server process.
 
 use std::time::{Duration, Instant};
 
@@ -104,4 +104,24 @@ async fn slow_clients_are_cut_off_without_starving_others() {
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
     assert!(answer.contains("\"code\":\"invalid_request\""), "{answer}");
+}
+
+/// A log collector that stops reading (a full pipe) costs log lines, never answers: requests are
+/// logged from a thread of their own, and what that thread cannot write waits in its queue.
+#[tokio::test]
+async fn a_stalled_log_reader_does_not_stall_requests() {
+    let app = TestApp::spawn_sqlite().await;
+    let node = Node::start_with_unread_log(&app.database_url).await;
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    // Each answer is a log line of about 200 bytes: 400 KB, six times what a pipe holds.
+    for i in 0..2_000 {
+        let r = client.get(node.url("/v1/me")).send().await;
+        let status = r.unwrap_or_else(|e| panic!("request {i} got no answer: {e}")).status();
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let metrics = client.get(node.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        metrics.contains("\nkirim_log_lines_dropped_total 0\n"),
+        "the queue holds every line so far: {metrics}"
+    );
 }

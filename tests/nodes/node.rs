@@ -51,6 +51,21 @@ impl Node {
         redis_url: Option<&str>,
         env: &[(&str, &str)],
     ) -> Self {
+        Self::spawn(database_url, redis_url, env, true).await
+    }
+
+    /// Logging every request into a pipe that nobody reads, as a stalled log collector would
+    /// leave it: once the pipe's buffer is full, a write to it blocks.
+    pub async fn start_with_unread_log(database_url: &str) -> Self {
+        Self::spawn(database_url, None, &[("KIRIM_LOG", "info")], false).await
+    }
+
+    async fn spawn(
+        database_url: &str,
+        redis_url: Option<&str>,
+        env: &[(&str, &str)],
+        read_log: bool,
+    ) -> Self {
         // The tests' own reqwest clients need a TLS provider installed (see kirim-client).
         kirim_client::install_tls_provider();
         let mut command = Command::new(env!("CARGO_BIN_EXE_kirim"));
@@ -79,14 +94,16 @@ impl Node {
         .await
         .expect("kirim starts listening within 30 s");
         let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        let sink = stderr.clone();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = lines.next_line().await {
-                sink.lock().unwrap().push_str(&line);
-                sink.lock().unwrap().push('\n');
-            }
-        });
+        if read_log {
+            let sink = stderr.clone();
+            let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+            tokio::spawn(async move {
+                while let Ok(Some(line)) = lines.next_line().await {
+                    sink.lock().unwrap().push_str(&line);
+                    sink.lock().unwrap().push('\n');
+                }
+            });
+        }
         tokio::spawn(async move { while let Ok(Some(_)) = stdout.next_line().await {} });
         Self { base, child, stderr }
     }
