@@ -65,7 +65,9 @@ where
     metrics::request(route, method.as_str(), status, elapsed.as_secs_f64());
     span.in_scope(|| {
         let error = response.extensions().get::<ErrorCode>().map(|code| code.0);
-        tracing::info!(status, error, duration_ms = elapsed.as_secs_f64() * 1000.0, "request");
+        // To the microsecond: `1.191`, not `1.1907759999999998`.
+        let duration_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3;
+        tracing::info!(status, error, duration_ms, "request");
     });
     response
 }

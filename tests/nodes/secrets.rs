@@ -77,7 +77,7 @@ async fn keys_appear_in_no_log_line_error_or_metric() {
 }
 
 /// `KIRIM_LOG_FORMAT=json`: every line is a JSON object, and a request's lines carry its request
-/// id, organisation and route.
+/// id, organisation and route, and its duration to the microsecond.
 #[tokio::test]
 async fn json_logs_carry_request_id_organisation_and_route() {
     let app = TestApp::spawn_sqlite().await;
@@ -106,4 +106,6 @@ async fn json_logs_carry_request_id_organisation_and_route() {
     assert_eq!(line["span"]["org"], org.id.as_str());
     assert_eq!(line["span"]["route"], "/v1/{phone_number_id}/contacts");
     assert_eq!(line["status"], 200);
+    let ms = line["duration_ms"].as_f64().expect("the request's duration, in milliseconds");
+    assert!(ms >= 0.0 && ((ms * 1e3).round() - ms * 1e3).abs() < 1e-6, "to the µs: {ms}");
 }
