@@ -19,6 +19,7 @@ pub mod http;
 pub mod http_server;
 pub mod ids;
 pub mod keycache;
+pub mod log_writer;
 pub mod metrics;
 pub mod openapi;
 pub mod ratelimit;

@@ -6,9 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{LazyLock, Mutex, OnceLock};
-
-use tracing_appender::non_blocking::ErrorCounter;
+use std::sync::{LazyLock, Mutex};
 
 use crate::keycache::LookupCounts;
 
@@ -46,9 +44,6 @@ static REPLAYS: AtomicU64 = AtomicU64::new(0);
 static LABELS_APPLIED: AtomicU64 = AtomicU64::new(0);
 static SKIPPED_CROSS_ORG: AtomicU64 = AtomicU64::new(0);
 static SKIPPED_TEAM_MISMATCH: AtomicU64 = AtomicU64::new(0);
-
-/// Log lines dropped because the log's reader stalled (set once logging starts).
-static LOG_LINES_DROPPED: OnceLock<ErrorCounter> = OnceLock::new();
 
 /// Webhook event type → events committed.
 static EVENTS_RECORDED: LazyLock<Mutex<BTreeMap<&'static str, u64>>> =
@@ -91,11 +86,6 @@ impl RouteStats {
 /// A request refused with 429; `write` says which bucket was empty.
 pub fn rate_limited(write: bool) {
     if write { &RATE_LIMITED_WRITE } else { &RATE_LIMITED_READ }.fetch_add(1, Ordering::Relaxed);
-}
-
-/// Where the log counts the lines it dropped.
-pub fn log_lines_dropped(counter: ErrorCounter) {
-    let _ = LOG_LINES_DROPPED.set(counter);
 }
 
 pub fn redis_fallback() {
@@ -227,7 +217,7 @@ pub fn render(pool: (u32, u32), keys: LookupCounts) -> String {
         let _ = writeln!(out, "kirim_webhook_events_recorded_total{{type=\"{event_type}\"}} {n}");
     }
     drop(recorded);
-    let dropped = LOG_LINES_DROPPED.get().map_or(0, ErrorCounter::dropped_lines);
+    let dropped = crate::log_writer::dropped_lines();
     let _ = writeln!(
         out,
         "# HELP kirim_log_lines_dropped_total Log lines dropped because their reader stalled.\n\

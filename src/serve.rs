@@ -1,12 +1,11 @@
 //! `kirim serve`: connect, migrate, optionally seed the demo, and serve until SIGINT/SIGTERM.
 
-use std::io::{BufWriter, IsTerminal};
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use clap::builder::BoolishValueParser;
 use clap::{Args, ValueEnum};
 use tokio::net::TcpListener;
-use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 
 use crate::dispatch::{DispatchConfig, Dispatcher};
@@ -14,7 +13,8 @@ use crate::http::transaction;
 use crate::keycache::{KeyCacheSettings, KeyPoller};
 use crate::state::AppState;
 use crate::store::{DEFAULT_DATABASE_URL, Db, checkpoint};
-use crate::{BoxResult, demo, http_server, metrics};
+use crate::log_writer::{self, LogFlusher};
+use crate::{BoxResult, demo, http_server};
 
 /// How often expired idempotency records are deleted.
 const PURGE_EVERY: Duration = Duration::from_secs(600);
@@ -124,25 +124,10 @@ pub async fn serve(args: ServeArgs) -> BoxResult<()> {
     Ok(())
 }
 
-/// Log lines queued for the writer thread before further ones are dropped.
-const LOG_QUEUE_LINES: usize = 128_000;
-/// What the writer thread gathers of the queued lines before writing them: one write a batch.
-const LOG_BUFFER_BYTES: usize = 64 * 1024;
-
-/// Logs to stderr from a thread of its own, so that no request waits for a write to a terminal,
-/// a file or a pipe: the request's line is formatted on its thread and queued, and the writer
-/// thread writes what has queued in one go. A line written to a pipe wakes whoever reads it
-/// (a terminal, `journald`, a container runtime); written from every request it cost a
-/// fifth of GET's requests a second (docs/performance.md, "The request log"). If the queue
-/// ever holds `LOG_QUEUE_LINES` lines, because the reader has stalled, further lines are dropped
-/// rather than the requests held back, and counted in `kirim_log_lines_dropped_total`.
-fn init_logging(format: LogFormat) -> WorkerGuard {
+/// Logs to stderr through [`log_writer`]: no request waits for the write.
+fn init_logging(format: LogFormat) -> LogFlusher {
     let filter = EnvFilter::try_from_env("KIRIM_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let (writer, guard) = NonBlockingBuilder::default()
-        .buffered_lines_limit(LOG_QUEUE_LINES)
-        .thread_name("kirim-log")
-        .finish(BufWriter::with_capacity(LOG_BUFFER_BYTES, std::io::stderr()));
-    metrics::log_lines_dropped(writer.error_counter());
+    let (writer, flusher) = log_writer::spawn(std::io::stderr());
     // Colour codes only for a person at a terminal; never in files, pipes or log collectors.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -157,7 +142,7 @@ fn init_logging(format: LogFormat) -> WorkerGuard {
             .try_init(),
         LogFormat::Text => builder.try_init(),
     };
-    guard
+    flusher
 }
 
 async fn shutdown_signal() {
