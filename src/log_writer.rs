@@ -20,6 +20,8 @@ const GATHER: Duration = Duration::from_millis(10);
 /// What may queue behind the batch a stalled reader holds up before lines are dropped: about
 /// 64,000 request lines, and as many again in that batch at most.
 const MAX_QUEUED_BYTES: usize = 16 * 1024 * 1024;
+/// What a batch's buffer keeps between writes: 10 ms of a busy server's lines fit.
+const KEPT_BYTES: usize = 1024 * 1024;
 /// How long a stopping server waits for the lines still queued to be written: a stalled reader
 /// must not keep it from exiting.
 const LAST_WRITE: Duration = Duration::from_secs(1);
@@ -92,6 +94,8 @@ fn write_until_closed(shared: &Shared, mut out: impl Write) {
         // A write error (the reader has gone) loses these lines; there is nowhere to report it.
         let _ = out.write_all(&batch).and_then(|()| out.flush());
         batch.clear();
+        // What a stall made it grow to is given back; a busy server's batch is far smaller.
+        batch.shrink_to(KEPT_BYTES);
         if closed {
             shared.lock().finished = true;
             shared.changed.notify_all();
