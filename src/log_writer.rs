@@ -57,7 +57,6 @@ impl Shared {
 }
 
 /// The log's sink, given to the subscriber ([`tracing_subscriber::fmt::MakeWriter`]).
-#[derive(Clone)]
 pub struct LogWriter(Arc<Shared>);
 
 /// Stops the writer thread when dropped, once it has written every line queued (or
