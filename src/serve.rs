@@ -11,9 +11,9 @@ use tracing_subscriber::EnvFilter;
 use crate::dispatch::{DispatchConfig, Dispatcher};
 use crate::http::transaction;
 use crate::keycache::{KeyCacheSettings, KeyPoller};
+use crate::log_writer::{self, LogFlusher};
 use crate::state::AppState;
 use crate::store::{DEFAULT_DATABASE_URL, Db, checkpoint};
-use crate::log_writer::{self, LogFlusher};
 use crate::{BoxResult, demo, http_server};
 
 /// How often expired idempotency records are deleted.
