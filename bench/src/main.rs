@@ -186,12 +186,27 @@ async fn main() {
         let page = format!("/v1/{PHONE_NUMBER_ID}/contacts?label_id={deep_label}&limit=100");
         let by_label = external::wrk(&base, c, duration, &["path", key, &page]).await;
         let livez = external::wrk(&base, c, duration, &["path", key, "/livez"]).await;
+        // The same GET from a second server logging a line a request, as `kirim serve` does
+        // by default: what the benchmark's `warn` leaves out.
+        let logging = Server::start_logging(&database.url).await;
+        let logged = external::wrk(
+            &logging.url(""),
+            c,
+            duration,
+            &["contact", key, &ids, &lbls, PHONE_NUMBER_ID],
+        )
+        .await;
+        let log_lines = logging.log_lines();
+        drop(logging);
         level["reads"] = json!({
             "get_contact": contact.json(),
             "list_by_label_page_100": by_label.json(),
             "livez": livez.json(),
             "get_contact_per_livez": contact.per_second() / livez.per_second(),
             "list_by_label_per_livez": by_label.per_second() / livez.per_second(),
+            "get_contact_logged": logged.json(),
+            "get_contact_logged_per_get_contact": logged.per_second() / contact.per_second(),
+            "log_lines": log_lines,
         });
         match &floor_db {
             Some(f) => {

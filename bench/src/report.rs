@@ -66,6 +66,7 @@ pub fn print(r: &Value) {
         row("GET one contact (wrk)", &reads["get_contact"]);
         row("list by label, 100 a page (wrk)", &reads["list_by_label_page_100"]);
         row("GET /livez (wrk)", &reads["livez"]);
+        row("GET one contact, a log line each (wrk)", &reads["get_contact_logged"]);
         row("read floor (pgbench -M prepared)", &reads["read_floor"]);
         row("label page floor (page_sqlite.py)", &reads["page_floor"]);
         let ratio = f(&bulk["throughput_ratio"]);
@@ -95,6 +96,8 @@ pub fn print(r: &Value) {
             let read = f(&reads["get_contact_per_read_floor"]);
             target("GET contact ÷ pgbench read floor", read, "≥ 0.80", Some(read >= 0.8));
         }
+        let logged = f(&reads["get_contact_logged_per_get_contact"]);
+        target("GET contact logged ÷ GET contact", logged, "", None);
         let rss = f(&level["server_memory"]["peak_rss_mib"]);
         target("server peak RSS so far, MiB", rss, "≤ 100", Some(rss <= 100.0));
     }

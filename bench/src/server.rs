@@ -2,6 +2,8 @@
 //! memory is its own) and the benchmark's database.
 
 use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use kirim::store::Db;
@@ -12,10 +14,30 @@ use tokio::process::{Child, Command};
 pub struct Server {
     base: String,
     child: Child,
+    /// Lines the server logged, when its log is read ([`Server::start_logging`]).
+    log_lines: Arc<AtomicU64>,
 }
 
 impl Server {
+    /// Logging warnings only, as the benchmark's phases measure it.
     pub async fn start(database_url: &str) -> Self {
+        Self::spawn(database_url, "warn", false).await
+    }
+
+    /// Logging at the default filter (`info`, a line a request) into a pipe that the benchmark
+    /// reads line by line, as a terminal, `journald` or a container runtime would.
+    pub async fn start_logging(database_url: &str) -> Self {
+        Self::spawn(database_url, "info", true).await
+    }
+
+    /// The lines read from the server's log so far.
+    pub fn log_lines(&self) -> u64 {
+        self.log_lines.load(Ordering::Relaxed)
+    }
+
+    /// `read_log`: the log goes into a pipe the benchmark reads; otherwise to the benchmark's own
+    /// stderr, where its warnings are seen.
+    async fn spawn(database_url: &str, log: &str, read_log: bool) -> Self {
         let binary = std::env::current_exe().expect("own path").with_file_name("kirim");
         assert!(
             binary.exists(),
@@ -24,10 +46,11 @@ impl Server {
         );
         let mut child = Command::new(&binary)
             .args(["serve", "--listen", "127.0.0.1:0", "--database-url", database_url])
-            .env("KIRIM_LOG", "warn")
+            .env("KIRIM_LOG", log)
             // The webhook phases deliver to a receiver on 127.0.0.1.
             .env("KIRIM_WEBHOOK_ALLOW_PRIVATE", "true")
             .stdout(Stdio::piped())
+            .stderr(if read_log { Stdio::piped() } else { Stdio::inherit() })
             .kill_on_drop(true)
             .spawn()
             .expect("start kirim");
@@ -43,7 +66,17 @@ impl Server {
         .await
         .expect("kirim listens within 60 s");
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Self { base, child }
+        let log_lines = Arc::new(AtomicU64::new(0));
+        if let Some(stderr) = child.stderr.take() {
+            let mut log = BufReader::new(stderr).lines();
+            let counted = log_lines.clone();
+            tokio::spawn(async move {
+                while let Ok(Some(_)) = log.next_line().await {
+                    counted.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+        Self { base, child, log_lines }
     }
 
     pub fn url(&self, path: &str) -> String {
