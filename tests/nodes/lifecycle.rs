@@ -106,8 +106,8 @@ async fn slow_clients_are_cut_off_without_starving_others() {
     assert!(answer.contains("\"code\":\"invalid_request\""), "{answer}");
 }
 
-/// A log collector that stops reading (a full pipe) costs log lines, never answers: requests are
-/// logged from a thread of their own, and what that thread cannot write waits in its queue.
+/// A log collector that stops reading (a full pipe) costs log lines, never answers: the lines are
+/// written by a thread of their own, and what it cannot write waits in memory.
 #[tokio::test]
 async fn a_stalled_log_reader_does_not_stall_requests() {
     let app = TestApp::spawn_sqlite().await;
