@@ -15,7 +15,7 @@ async fn sigterm_lets_in_flight_requests_finish_then_exits() {
     let app = TestApp::spawn_sqlite().await;
     let org = app.org().await;
     let contacts = app.contacts(&org, 200).await;
-    let mut node = Node::start(&app.database_url, None).await;
+    let mut node = Node::start_logging(&app.database_url, None, "info").await;
     let path = node.url(&format!("/v1/{}/contacts/bulk_label", org.phone_number_id));
 
     // Each request on its own connection, all sent before the signal.
@@ -46,6 +46,23 @@ async fn sigterm_lets_in_flight_requests_finish_then_exits() {
     assert!(signalled.elapsed() < Duration::from_secs(15));
     let refused = reqwest::Client::new().get(node.url("/livez")).send().await;
     assert!(refused.is_err(), "no longer accepting");
+
+    // The log's last lines were still queued for its writer thread when the server stopped:
+    // they are written before it exits, the requests' lines and the last line of all.
+    let log = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let log = node.stderr.lock().unwrap().clone();
+            if log.contains("stopped") {
+                return log;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the log ends with its last line: {}", node.stderr.lock().unwrap()));
+    let answered = log.lines().filter(|l| l.contains("bulk_label") && l.contains("status=200"));
+    assert_eq!(answered.count(), 12, "{log}");
+    assert!(log.trim_end().lines().last().unwrap().contains("stopped"), "{log}");
 }
 
 #[tokio::test]
