@@ -65,9 +65,13 @@ where
     metrics::request(route, method.as_str(), status, elapsed.as_secs_f64());
     span.in_scope(|| {
         let error = response.extensions().get::<ErrorCode>().map(|code| code.0);
-        // To the microsecond: `1.191`, not `1.1907759999999998`.
-        let duration_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3;
-        tracing::info!(status, error, duration_ms, "request");
+        // To the microsecond (`1.191`, not `1.1907759999999998`); computed only if logged.
+        tracing::info!(
+            status,
+            error,
+            duration_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3,
+            "request"
+        );
     });
     response
 }
