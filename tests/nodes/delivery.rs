@@ -185,7 +185,7 @@ async fn two_postgres_nodes_share_a_thousand_deliveries_each_sent_once() {
     let events: HashSet<&str> = got.iter().map(|r| r.header("x-kirim-event-id")).collect();
     assert_eq!(got.len(), 1000, "each delivery sent once");
     assert_eq!(events.len(), 1000, "every event arrived");
-    let lines = |node: &Node| -> Vec<Value> {
+    let attempts = |node: &Node| -> Vec<Value> {
         node.stderr
             .lock()
             .unwrap()
@@ -194,8 +194,16 @@ async fn two_postgres_nodes_share_a_thousand_deliveries_each_sent_once() {
             .filter(|v| v["message"] == "webhook attempt")
             .collect()
     };
-    let (from_a, from_b) = (lines(&a), lines(&b));
-    assert_eq!(from_a.len() + from_b.len(), 1000);
+    // An attempt's line can reach the log a few milliseconds after the attempt is recorded.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let (from_a, from_b) = loop {
+        let (from_a, from_b) = (attempts(&a), attempts(&b));
+        if from_a.len() + from_b.len() >= 1000 || std::time::Instant::now() > deadline {
+            break (from_a, from_b);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(from_a.len() + from_b.len(), 1000, "one log line an attempt");
     assert!(!from_a.is_empty() && !from_b.is_empty(), "{} and {}", from_a.len(), from_b.len());
     for line in from_a.iter().chain(&from_b) {
         assert!(line["delivery_id"].as_str().unwrap().starts_with("wbd_"), "{line}");

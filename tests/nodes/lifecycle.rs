@@ -49,17 +49,7 @@ async fn sigterm_lets_in_flight_requests_finish_then_exits() {
 
     // The log's last lines were still queued for its writer thread when the server stopped:
     // they are written before it exits, the requests' lines and the last line of all.
-    let log = tokio::time::timeout(Duration::from_secs(5), async {
-        loop {
-            let log = node.stderr.lock().unwrap().clone();
-            if log.contains("stopped") {
-                return log;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("the log ends with its last line: {}", node.stderr.lock().unwrap()));
+    let log = node.log_when(|log| log.contains("stopped")).await;
     let answered = log.lines().filter(|l| l.contains("bulk_label") && l.contains("status=200"));
     assert_eq!(answered.count(), 12, "{log}");
     assert!(log.trim_end().lines().last().unwrap().contains("stopped"), "{log}");

@@ -1,7 +1,7 @@
 //! A `kirim serve` child process on a free port.
 
 use std::process::Stdio;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -115,5 +115,19 @@ impl Node {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The log once `ready` holds for it. The server writes its log from a thread of its own,
+    /// in batches, so a line can arrive a few milliseconds after the response it describes.
+    pub async fn log_when(&self, ready: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let log = self.stderr.lock().unwrap().clone();
+            if ready(&log) {
+                return log;
+            }
+            assert!(Instant::now() < deadline, "the awaited log line never came:\n{log}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 }
