@@ -117,17 +117,31 @@ impl Node {
         format!("{}{path}", self.base)
     }
 
-    /// The log once `ready` holds for it. The server writes its log from a thread of its own,
-    /// in batches, so a line can arrive a few milliseconds after the response it describes.
+    /// The log once `ready` holds for it (see [`logs_when`]).
     pub async fn log_when(&self, ready: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let log = self.stderr.lock().unwrap().clone();
-            if ready(&log) {
-                return log;
-            }
-            assert!(Instant::now() < deadline, "the awaited log line never came:\n{log}");
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        let [log] = logs_when([self], |[log]| ready(log)).await;
+        log
+    }
+}
+
+/// The logs of `nodes` once `ready` holds for them. A server writes its log from a thread of its
+/// own, in batches, so a line can arrive a few milliseconds after the response or the recorded
+/// attempt it describes.
+pub async fn logs_when<const N: usize>(
+    nodes: [&Node; N],
+    ready: impl Fn(&[String; N]) -> bool,
+) -> [String; N] {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let logs = nodes.map(|node| node.stderr.lock().unwrap().clone());
+        if ready(&logs) {
+            return logs;
         }
+        assert!(
+            Instant::now() < deadline,
+            "the awaited log lines never came:\n{}",
+            logs.join("\n")
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
