@@ -7,13 +7,24 @@ use super::read::{Cost, Read};
 use super::{Conn, on_conn};
 use crate::ids::{ContactId, LabelId, OrgId, PhoneNumberId, TeamId};
 
-/// A [`ContactRow`]'s columns (table alias `c`), in the order [`ContactRow::from_reader`] reads
-/// them: the queries a reader runs select these first.
+/// A [`ContactRow`]'s columns (`contacts c` joined with its `contact_changes ch`), in the order
+/// [`ContactRow::from_reader`] reads them: the queries a reader runs select these first.
 macro_rules! contact_columns {
     () => {
-        "c.id, c.team_id, c.phone_number, c.name, c.email, c.metadata, c.created_at, c.updated_at"
+        "c.id, c.team_id, c.phone_number, c.name, c.email, c.metadata, c.created_at, ch.updated_at"
     };
 }
+pub(crate) use contact_columns;
+
+/// `contacts c` and its row of `contact_changes ch` (which holds `updated_at`, migration 0009),
+/// as a literal for `concat!`. Written as a cross join with the condition in `WHERE`, which both
+/// dialects accept and which keeps SQLite from walking the changes first.
+macro_rules! contact_and_change {
+    () => {
+        "contacts c CROSS JOIN contact_changes ch WHERE ch.contact_id = c.id"
+    };
+}
+pub(crate) use contact_and_change;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ContactRow {
@@ -76,9 +87,10 @@ pub async fn insert(
     f: &ContactFields,
     now: i64,
 ) -> sqlx::Result<()> {
+    // Its `contact_changes` row follows (migration 0009's trigger).
     const SQL: &str = "INSERT INTO contacts (id, org_id, account_id, team_id, phone_number, name, \
-        email, name_lc, email_lc, metadata, created_at, updated_at) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)";
+        email, name_lc, email_lc, metadata, created_at) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
     on_conn!(conn, |c| sqlx::query(SQL)
         .bind(id)
         .bind(org)
@@ -100,8 +112,13 @@ pub async fn insert(
 /// One contact of an account by id, as a literal for `concat!`.
 macro_rules! contact_by_id {
     () => {
-        "SELECT id, team_id, phone_number, name, email, metadata, created_at, updated_at \
-         FROM contacts WHERE org_id = $1 AND account_id = $2 AND id = $3"
+        concat!(
+            "SELECT ",
+            contact_columns!(),
+            " FROM ",
+            contact_and_change!(),
+            " AND c.org_id = $1 AND c.account_id = $2 AND c.id = $3"
+        )
     };
 }
 
@@ -125,7 +142,7 @@ pub async fn get_locked(
     id: &ContactId,
 ) -> sqlx::Result<Option<ContactRow>> {
     const SQLITE: &str = contact_by_id!();
-    const POSTGRES: &str = concat!(contact_by_id!(), " FOR NO KEY UPDATE");
+    const POSTGRES: &str = concat!(contact_by_id!(), " FOR NO KEY UPDATE OF c");
     let sql = if matches!(conn, Conn::Postgres(_)) { POSTGRES } else { SQLITE };
     on_conn!(conn, |c| sqlx::query_as(sql).bind(org).bind(account).bind(id).fetch_optional(c).await)
 }
@@ -149,8 +166,9 @@ pub async fn get_in_account(
         "SELECT ",
         contact_columns!(),
         ", a.phone_number AS account_phone_number \
-        FROM contacts c JOIN accounts a ON a.phone_number_id = c.account_id \
-        WHERE c.org_id = $1 AND c.account_id = $2 AND c.id = $3 AND a.org_id = $1"
+        FROM contacts c CROSS JOIN contact_changes ch CROSS JOIN accounts a \
+        WHERE c.org_id = $1 AND c.account_id = $2 AND c.id = $3 AND ch.contact_id = c.id \
+        AND a.phone_number_id = c.account_id AND a.org_id = $1"
     );
     match read.into() {
         Read::Sqlite(readers) => {
@@ -178,8 +196,9 @@ pub async fn get_in_account(
     }
 }
 
+/// Writes the fields and stamps the contact `now`.
 pub async fn update(
-    conn: Conn<'_>,
+    mut conn: Conn<'_>,
     org: &OrgId,
     account: &PhoneNumberId,
     id: &ContactId,
@@ -187,9 +206,8 @@ pub async fn update(
     now: i64,
 ) -> sqlx::Result<()> {
     const SQL: &str = "UPDATE contacts SET team_id = $4, name = $5, email = $6, name_lc = $7, \
-        email_lc = $8, metadata = $9, updated_at = $10 \
-        WHERE org_id = $1 AND account_id = $2 AND id = $3";
-    on_conn!(conn, |c| sqlx::query(SQL)
+        email_lc = $8, metadata = $9 WHERE org_id = $1 AND account_id = $2 AND id = $3";
+    on_conn!(conn.reborrow(), |c| sqlx::query(SQL)
         .bind(org)
         .bind(account)
         .bind(id)
@@ -199,11 +217,10 @@ pub async fn update(
         .bind(lower(&f.name))
         .bind(lower(&f.email))
         .bind(&f.metadata)
-        .bind(now)
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
-    Ok(())
+    stamp(conn, org, std::slice::from_ref(id), now).await
 }
 
 /// Deletes the contact and its label links; false if there was none.
@@ -239,7 +256,7 @@ pub async fn delete(
 ///
 /// With a label filter the walk is driven by the `(label_id, contact_id)` key of the link table,
 /// so a deep page costs the same as the first one. With `updated_since` the order is the oldest
-/// change first, a keyset walk over `(updated_at, id)` (index `contacts_account_updated`).
+/// change first, a keyset walk over `(updated_at, id)` (index `contact_changes_account_updated`).
 pub async fn list(
     read: impl Into<Read<'_>>,
     org: &OrgId,
@@ -332,22 +349,29 @@ fn list_query(
 ) -> Query {
     let mut q = Query::new(concat!("SELECT ", contact_columns!(), " FROM "));
     let order_column = if let Some(label) = filter.label {
-        // Both backends must walk the link table's key and look each contact up. SQLite does
-        // so for a CROSS JOIN; without it SQLite scans the account's contacts and sorts them.
-        // PostgreSQL ignores CROSS JOIN, and once statistics show labels on many contacts it
-        // merge-joins with a backward scan of all contacts (90,000 rows read for a label on
-        // the oldest 10,000): `OFFSET 0` keeps the lookup a per-link subquery.
+        // Both backends must walk the link table's key and look each contact (and its change)
+        // up. SQLite does so for a CROSS JOIN; without it SQLite scans the account's contacts
+        // and sorts them. PostgreSQL ignores CROSS JOIN, and once statistics show labels on
+        // many contacts it merge-joins with a backward scan of all contacts (90,000 rows read
+        // for a label on the oldest 10,000): `OFFSET 0` keeps each lookup a per-link subquery.
         q.push(if postgres {
             "contact_labels cl CROSS JOIN LATERAL \
-             (SELECT * FROM contacts c WHERE c.id = cl.contact_id OFFSET 0) c \
+             (SELECT * FROM contacts c WHERE c.id = cl.contact_id OFFSET 0) c CROSS JOIN LATERAL \
+             (SELECT * FROM contact_changes ch WHERE ch.contact_id = c.id OFFSET 0) ch \
              WHERE cl.label_id = "
         } else {
-            "contact_labels cl CROSS JOIN contacts c WHERE c.id = cl.contact_id AND cl.label_id = "
+            "contact_labels cl CROSS JOIN contacts c CROSS JOIN contact_changes ch \
+             WHERE c.id = cl.contact_id AND ch.contact_id = c.id AND cl.label_id = "
         });
         q.text(label.as_str()).push(" AND ");
         "cl.contact_id"
+    } else if filter.updated_since.is_some() {
+        // Walked from the changes' index, each contact looked up by key.
+        q.push("contact_changes ch CROSS JOIN contacts c WHERE c.id = ch.contact_id");
+        q.push(" AND ch.account_id = ").text(account.as_str()).push(" AND ");
+        "ch.contact_id"
     } else {
-        q.push("contacts c WHERE ");
+        q.push(concat!(contact_and_change!(), " AND "));
         "c.id"
     };
     q.push("c.org_id = ").text(org.as_str());
@@ -361,13 +385,13 @@ fn list_query(
         q.push(" OR c.email_lc LIKE ").text(&pattern).push(" ESCAPE '\\')");
     }
     if let Some(since) = filter.updated_since {
-        q.push(" AND c.updated_at >= ").int(since);
+        q.push(" AND ch.updated_at >= ").int(since);
         if let Some((updated_at, id)) = filter.after_change {
-            q.push(" AND (c.updated_at > ").int(updated_at);
-            q.push(" OR (c.updated_at = ").int(updated_at);
-            q.push(" AND c.id > ").text(id.as_str()).push("))");
+            q.push(" AND (ch.updated_at > ").int(updated_at);
+            q.push(" OR (ch.updated_at = ").int(updated_at);
+            q.push(" AND ch.contact_id > ").text(id.as_str()).push("))");
         }
-        q.push(" ORDER BY c.updated_at, c.id LIMIT ").int(limit + 1);
+        q.push(" ORDER BY ch.updated_at, ch.contact_id LIMIT ").int(limit + 1);
         return q;
     }
     if let Some(after) = filter.after {
@@ -385,17 +409,33 @@ pub struct TouchedContact {
     pub account_id: PhoneNumberId,
 }
 
-/// The SQLite stamp of [`touch`] and [`stamp`], as a literal for `concat!`: $1 org, $2 now, $3
-/// the ids as a JSON array.
-macro_rules! sqlite_stamp {
+/// The SQLite stamp of [`touch`] and [`stamp`], also run inline by `links::bulk`: $1 org, $2
+/// now, $3 the ids as a JSON array. Each id is looked up by key, in `contacts` for its
+/// organisation and in `contact_changes` for the stamp.
+pub const SQLITE_STAMP: &str = "UPDATE contact_changes SET updated_at = $2 \
+    WHERE contact_id IN (SELECT c.id FROM json_each($3) AS j CROSS JOIN contacts c \
+    WHERE c.id = j.value AND c.org_id = $1)";
+
+/// PostgreSQL: the organisation's contacts among the ids $3, locked in id order (the order
+/// every writer that stamps contacts locks them in, so that two requests stamping overlapping
+/// contacts queue instead of deadlocking), as a literal for `concat!`.
+macro_rules! postgres_locked {
     () => {
-        "UPDATE contacts SET updated_at = $2 WHERE org_id = $1 \
-         AND id IN (SELECT value FROM json_each($3))"
+        "WITH locked AS (SELECT id, team_id, phone_number, name, email, metadata, created_at, \
+         account_id FROM contacts WHERE org_id = $1 AND id = ANY($3) ORDER BY id \
+         FOR NO KEY UPDATE) "
+    };
+}
+
+/// PostgreSQL's stamp of the contacts `locked`, as a literal for `concat!`.
+macro_rules! postgres_stamp {
+    () => {
+        "UPDATE contact_changes ch SET updated_at = $2 FROM locked WHERE ch.contact_id = locked.id"
     };
 }
 
 /// Stamps `updated_at = now` on the organisation's contacts among `ids` (their link set changed)
-/// and returns them as they now are: one statement whatever their number.
+/// and returns them as they now are.
 pub async fn touch(
     conn: Conn<'_>,
     org: &OrgId,
@@ -408,28 +448,31 @@ pub async fn touch(
     match conn {
         Conn::Sqlite(c) => {
             const SQL: &str = concat!(
-                sqlite_stamp!(),
-                " RETURNING id, team_id, phone_number, name, email, metadata, created_at, \
-                updated_at, account_id"
+                "SELECT ",
+                contact_columns!(),
+                ", c.account_id FROM json_each($2) AS j CROSS JOIN contacts c \
+                CROSS JOIN contact_changes ch \
+                WHERE c.id = j.value AND c.org_id = $1 AND ch.contact_id = c.id"
             );
+            stamp(Conn::Sqlite(&mut *c), org, ids, now).await?;
             let json = serde_json::to_string(ids).unwrap_or_default();
-            sqlx::query_as(SQL).bind(org).bind(now).bind(json).fetch_all(c).await
+            sqlx::query_as(SQL).bind(org).bind(json).fetch_all(c).await
         }
         Conn::Postgres(c) => {
-            // The rows are locked in id order first, the order every such writer uses, so two
-            // requests stamping overlapping contacts queue instead of deadlocking.
-            const SQL: &str = "UPDATE contacts SET updated_at = $2 WHERE id IN \
-                (SELECT id FROM contacts WHERE org_id = $1 AND id = ANY($3) ORDER BY id \
-                FOR NO KEY UPDATE) RETURNING id, team_id, phone_number, name, email, metadata, \
-                created_at, updated_at, account_id";
+            const SQL: &str = concat!(
+                postgres_locked!(),
+                ", stamped AS (",
+                postgres_stamp!(),
+                " RETURNING ch.contact_id, ch.updated_at) \
+                SELECT l.id, l.team_id, l.phone_number, l.name, l.email, l.metadata, \
+                l.created_at, s.updated_at, l.account_id \
+                FROM locked l JOIN stamped s ON s.contact_id = l.id"
+            );
             let ids: Vec<&str> = ids.iter().map(ContactId::as_str).collect();
             sqlx::query_as(SQL).bind(org).bind(now).bind(ids).fetch_all(c).await
         }
     }
 }
-
-/// [`stamp`] on SQLite, for statements run inline (`links::bulk`).
-pub const SQLITE_STAMP: &str = sqlite_stamp!();
 
 /// Stamps `updated_at = now` on the organisation's contacts among `ids`, as [`touch`] does,
 /// without sending them back (when no event needs them).
@@ -443,10 +486,7 @@ pub async fn stamp(conn: Conn<'_>, org: &OrgId, ids: &[ContactId], now: i64) -> 
             sqlx::query(SQLITE_STAMP).bind(org).bind(now).bind(json).execute(c).await?;
         }
         Conn::Postgres(c) => {
-            // Locked in id order, as in [`touch`].
-            const SQL: &str = "UPDATE contacts SET updated_at = $2 WHERE id IN \
-                (SELECT id FROM contacts WHERE org_id = $1 AND id = ANY($3) ORDER BY id \
-                FOR NO KEY UPDATE)";
+            const SQL: &str = concat!(postgres_locked!(), postgres_stamp!());
             let ids: Vec<&str> = ids.iter().map(ContactId::as_str).collect();
             sqlx::query(SQL).bind(org).bind(now).bind(ids).execute(c).await?;
         }
@@ -465,7 +505,7 @@ pub async fn insert_many(
     on_conn!(conn, |c| {
         let mut q = QueryBuilder::new(
             "INSERT INTO contacts (id, org_id, account_id, team_id, phone_number, name, email, \
-             name_lc, email_lc, metadata, created_at, updated_at) ",
+             name_lc, email_lc, metadata, created_at) ",
         );
         q.push_values(rows, |mut b, (id, f)| {
             b.push_bind(id)
@@ -478,7 +518,6 @@ pub async fn insert_many(
                 .push_bind(lower(&f.name))
                 .push_bind(lower(&f.email))
                 .push_bind(&f.metadata)
-                .push_bind(now)
                 .push_bind(now);
         });
         q.build().execute(c).await.map(|r| r.rows_affected())

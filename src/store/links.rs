@@ -284,13 +284,6 @@ struct LockedPartition {
     applied_ids: Option<Vec<String>>,
 }
 
-/// The columns of [`TouchedContact`], as a literal for `concat!`.
-macro_rules! touched {
-    () => {
-        "id, team_id, phone_number, name, email, metadata, created_at, updated_at, account_id"
-    };
-}
-
 // Parameters of every SQLite statement below and of PostgreSQL's first, bound in this order
 // whether used or not: $1 org, $2 label, $3 account, $4 the ids (a JSON array on SQLite, text[]
 // on PostgreSQL), $5 now, $6 the label's team.
@@ -362,18 +355,18 @@ const POSTGRES_LOCK: &str = "WITH label AS ( \
 // changed contacts.
 
 /// The write and the stamp of the contacts it changed, as one statement: the links it names
-/// are those it wrote, and every contact it stamps is already locked by this transaction.
+/// are those it wrote, and every contact it stamps is already locked by this transaction. The
+/// contacts are read back (a [`TouchedContact`] each) only when $4 asks for them.
 macro_rules! postgres_write {
     ($changed:literal) => {
         concat!(
             "WITH changed AS (",
             $changed,
-            "), stamped AS (UPDATE contacts c SET updated_at = $3 FROM changed \
-             WHERE c.id = changed.contact_id RETURNING c.id, c.team_id, c.phone_number, c.name, \
-             c.email, c.metadata, c.created_at, c.updated_at, c.account_id) \
-             SELECT ",
-            touched!(),
-            " FROM stamped WHERE $4 ORDER BY id"
+            "), stamped AS (UPDATE contact_changes ch SET updated_at = $3 FROM changed \
+             WHERE ch.contact_id = changed.contact_id RETURNING ch.contact_id, ch.updated_at) \
+             SELECT c.id, c.team_id, c.phone_number, c.name, c.email, c.metadata, c.created_at, \
+             s.updated_at, c.account_id FROM stamped s JOIN contacts c ON c.id = s.contact_id \
+             WHERE $4 ORDER BY c.id"
         )
     };
 }

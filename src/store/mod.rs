@@ -362,6 +362,8 @@ mod tests {
 
     /// Migration 0007 rebuilds SQLite's `contacts` and `contact_labels`: a database written
     /// before it keeps every contact and link, and the links still follow their contact.
+    /// Migration 0009 then moves each contact's `updated_at` to `contact_changes`, which follows
+    /// its contact too.
     #[tokio::test]
     async fn sqlite_contacts_clustering_keeps_every_link() {
         let pool = sqlx::sqlite::SqlitePoolOptions::new()
@@ -398,11 +400,14 @@ mod tests {
             [("lbl_1", "ctc_1", 1), ("lbl_2", "ctc_1", 2), ("lbl_1", "ctc_2", 3)]
                 .map(|(l, c, t)| (l.to_owned(), c.to_owned(), t))
         );
-        let stamp: i64 = sqlx::query_scalar("SELECT updated_at FROM contacts WHERE id = 'ctc_2'")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        assert_eq!(stamp, 7);
+        let changes = "SELECT contact_id, account_id, updated_at FROM contact_changes \
+            ORDER BY contact_id";
+        let stamps: Vec<(String, String, i64)> =
+            sqlx::query_as(changes).fetch_all(&pool).await.unwrap();
+        assert_eq!(
+            stamps,
+            [("ctc_1", 0), ("ctc_2", 7)].map(|(c, t)| (c.to_owned(), "acc_1".to_owned(), t))
+        );
         let clustered: String =
             sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = 'contacts'")
                 .fetch_one(&pool)
@@ -414,5 +419,8 @@ mod tests {
         let left: Vec<(String, String, i64)> =
             sqlx::query_as(links).fetch_all(&pool).await.unwrap();
         assert_eq!(left, [("lbl_1".to_owned(), "ctc_2".to_owned(), 3)]);
+        let stamps: Vec<(String, String, i64)> =
+            sqlx::query_as(changes).fetch_all(&pool).await.unwrap();
+        assert_eq!(stamps, [("ctc_2".to_owned(), "acc_1".to_owned(), 7)]);
     }
 }

@@ -14,7 +14,7 @@ use std::collections::HashSet;
 use serde_json::json;
 
 use super::Conn;
-use super::contacts::{ContactFields, ContactRow};
+use super::contacts::{self, ContactFields, ContactRow, contact_and_change, contact_columns};
 use crate::ids::{ContactId, LabelId, OrgId, PhoneNumberId};
 
 fn rows_json<'a>(rows: impl Iterator<Item = (&'a str, &'a ContactFields)>) -> String {
@@ -49,10 +49,10 @@ pub async fn insert_missing(
         Conn::Sqlite(c) => {
             // `WHERE true` tells SQLite's parser that ON CONFLICT is the upsert clause.
             const SQL: &str = "INSERT INTO contacts (id, org_id, account_id, team_id, \
-                phone_number, name, email, name_lc, email_lc, metadata, created_at, updated_at) \
+                phone_number, name, email, name_lc, email_lc, metadata, created_at) \
                 SELECT value ->> 'id', $1, $2, value ->> 'team_id', value ->> 'phone_number', \
                 value ->> 'name', value ->> 'email', value ->> 'name_lc', value ->> 'email_lc', \
-                value ->> 'metadata', $3, $3 FROM json_each($4) WHERE true \
+                value ->> 'metadata', $3 FROM json_each($4) WHERE true \
                 ORDER BY value ->> 'phone_number' \
                 ON CONFLICT (account_id, phone_number) DO NOTHING RETURNING phone_number";
             sqlx::query_scalar(SQL)
@@ -65,9 +65,9 @@ pub async fn insert_missing(
         }
         Conn::Postgres(c) => {
             const SQL: &str = "INSERT INTO contacts (id, org_id, account_id, team_id, phone_number, name, \
-                email, name_lc, email_lc, metadata, created_at, updated_at) \
+                email, name_lc, email_lc, metadata, created_at) \
                 SELECT v.id, $1, $2, v.team_id, v.phone_number, v.name, v.email, v.name_lc, \
-                v.email_lc, v.metadata, $3, $3 FROM jsonb_to_recordset($4::jsonb) AS v(id text, team_id text, phone_number text, name text, email text, \
+                v.email_lc, v.metadata, $3 FROM jsonb_to_recordset($4::jsonb) AS v(id text, team_id text, phone_number text, name text, email text, \
                 name_lc text, email_lc text, metadata text) ORDER BY v.phone_number \
                 ON CONFLICT (account_id, phone_number) DO NOTHING RETURNING phone_number";
             sqlx::query_scalar(SQL)
@@ -93,9 +93,14 @@ pub async fn lock_by_phones(
     match conn {
         Conn::Sqlite(c) => {
             // No row locks in SQLite: its write transaction already excludes other writers.
-            const SQL: &str = "SELECT id, team_id, phone_number, name, email, metadata, \
-                created_at, updated_at FROM contacts WHERE org_id = $1 AND account_id = $2 \
-                AND phone_number IN (SELECT value FROM json_each($3)) ORDER BY phone_number";
+            const SQL: &str = concat!(
+                "SELECT ",
+                contact_columns!(),
+                " FROM ",
+                contact_and_change!(),
+                " AND c.org_id = $1 AND c.account_id = $2 \
+                AND c.phone_number IN (SELECT value FROM json_each($3)) ORDER BY c.phone_number"
+            );
             let json = serde_json::to_string(phones).unwrap_or_default();
             sqlx::query_as(SQL)
                 .bind(org.as_str())
@@ -105,9 +110,14 @@ pub async fn lock_by_phones(
                 .await
         }
         Conn::Postgres(c) => {
-            const SQL: &str = "SELECT id, team_id, phone_number, name, email, metadata, \
-                created_at, updated_at FROM contacts WHERE org_id = $1 AND account_id = $2 \
-                AND phone_number = ANY($3) ORDER BY id FOR NO KEY UPDATE";
+            const SQL: &str = concat!(
+                "SELECT ",
+                contact_columns!(),
+                " FROM ",
+                contact_and_change!(),
+                " AND c.org_id = $1 AND c.account_id = $2 AND c.phone_number = ANY($3) \
+                ORDER BY c.id FOR NO KEY UPDATE OF c"
+            );
             sqlx::query_as(SQL)
                 .bind(org.as_str())
                 .bind(account.as_str())
@@ -120,7 +130,7 @@ pub async fn lock_by_phones(
 
 /// Writes these fields to these contacts of the account and stamps them `now`.
 pub async fn update_many(
-    conn: Conn<'_>,
+    mut conn: Conn<'_>,
     org: &OrgId,
     account: &PhoneNumberId,
     rows: &[(ContactId, ContactFields)],
@@ -130,7 +140,7 @@ pub async fn update_many(
         return Ok(());
     }
     let json = rows_json(rows.iter().map(|(id, f)| (id.as_str(), f)));
-    match conn {
+    match conn.reborrow() {
         Conn::Sqlite(c) => {
             // SQLite must walk the rows and find each contact by its key: the unary `+`s keep
             // it from using the (account_id, id) index to walk the account's contacts instead,
@@ -139,34 +149,32 @@ pub async fn update_many(
                 value ->> 'team_id' AS team_id, value ->> 'name' AS name, \
                 value ->> 'email' AS email, value ->> 'name_lc' AS name_lc, \
                 value ->> 'email_lc' AS email_lc, value ->> 'metadata' AS metadata \
-                FROM json_each($4)) \
+                FROM json_each($3)) \
                 UPDATE contacts SET team_id = v.team_id, name = v.name, email = v.email, \
-                name_lc = v.name_lc, email_lc = v.email_lc, metadata = v.metadata, \
-                updated_at = $3 FROM v \
+                name_lc = v.name_lc, email_lc = v.email_lc, metadata = v.metadata FROM v \
                 WHERE +contacts.org_id = $1 AND +contacts.account_id = $2 AND contacts.id = v.id";
             sqlx::query(SQL)
                 .bind(org.as_str())
                 .bind(account.as_str())
-                .bind(now)
                 .bind(json)
                 .execute(c)
                 .await?;
         }
         Conn::Postgres(c) => {
             const SQL: &str = "UPDATE contacts c SET team_id = v.team_id, name = v.name, email = v.email, \
-                name_lc = v.name_lc, email_lc = v.email_lc, metadata = v.metadata, \
-                updated_at = $3 FROM jsonb_to_recordset($4::jsonb) AS v(id text, team_id text, phone_number text, name text, email text, \
+                name_lc = v.name_lc, email_lc = v.email_lc, metadata = v.metadata \
+                FROM jsonb_to_recordset($3::jsonb) AS v(id text, team_id text, phone_number text, name text, email text, \
                 name_lc text, email_lc text, metadata text) WHERE c.org_id = $1 AND c.account_id = $2 AND c.id = v.id";
             sqlx::query(SQL)
                 .bind(org.as_str())
                 .bind(account.as_str())
-                .bind(now)
                 .bind(json)
                 .execute(c)
                 .await?;
         }
     }
-    Ok(())
+    let ids: Vec<ContactId> = rows.iter().map(|(id, _)| id.clone()).collect();
+    contacts::stamp(conn, org, &ids, now).await
 }
 
 /// Of these contacts, the ones already carrying the label.
