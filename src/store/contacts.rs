@@ -207,7 +207,7 @@ pub async fn update(
 ) -> sqlx::Result<()> {
     const SQL: &str = "UPDATE contacts SET team_id = $4, name = $5, email = $6, name_lc = $7, \
         email_lc = $8, metadata = $9 WHERE org_id = $1 AND account_id = $2 AND id = $3";
-    on_conn!(conn.reborrow(), |c| sqlx::query(SQL)
+    let written = on_conn!(conn.reborrow(), |c| sqlx::query(SQL)
         .bind(org)
         .bind(account)
         .bind(id)
@@ -220,7 +220,12 @@ pub async fn update(
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
-    stamp(conn, org, std::slice::from_ref(id), now).await
+    if written == 0 {
+        return Ok(());
+    }
+    // The contact's row is locked by the update, so its change can be stamped by key.
+    const STAMP: &str = "UPDATE contact_changes SET updated_at = $2 WHERE contact_id = $1";
+    on_conn!(conn, |c| sqlx::query(STAMP).bind(id).bind(now).execute(c).await.map(drop))
 }
 
 /// Deletes the contact and its label links; false if there was none.
