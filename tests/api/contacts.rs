@@ -1,5 +1,6 @@
 //! The contact resource: create, fetch, delete, and the errors each can answer.
 
+use kirim_client::UpsertItem;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -189,6 +190,28 @@ async fn deleting_a_contact_answers_a_tombstone_and_removes_its_links() {
     again.assert_error(StatusCode::NOT_FOUND, "resource_not_found");
     assert_eq!(app.links_of_label(&label).await, vec![ids[1].clone()], "only its own link went");
     app.get_contact(&org, &ids[1]).await.assert_status(StatusCode::OK);
+}
+
+/// A contact's `updated_at` has a row of its own (migration 0009): made with the contact,
+/// whichever way it was created, and deleted with it.
+#[tokio::test]
+async fn every_contact_has_one_change_row_from_its_creation_to_its_deletion() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let created = app.contacts(&org, 2).await;
+    let items: Vec<UpsertItem> = (0..3)
+        .map(|_| UpsertItem { phone_number: unique_phone(), ..Default::default() })
+        .collect();
+    let upserted = app.api(&org).bulk_upsert(&org.phone_number_id, &items, None).await.unwrap();
+    assert_eq!(upserted.created, 3);
+
+    app.delete(&org.key, &contact_path(&org, &created[0])).await.assert_status(StatusCode::OK);
+
+    let mut expected: Vec<String> = upserted.contacts.iter().map(|c| c.id.clone()).collect();
+    expected.push(created[1].clone());
+    expected.sort();
+    assert_eq!(app.contacts_with_changes().await, expected);
+    assert_eq!(app.count_rows("contact_changes").await, app.count_rows("contacts").await);
 }
 
 #[tokio::test]

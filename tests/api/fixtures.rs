@@ -117,6 +117,17 @@ impl TestApp {
         .unwrap()
     }
 
+    /// The contacts that have a row in `contact_changes` (where `updated_at` lives), sorted.
+    pub async fn contacts_with_changes(&self) -> Vec<String> {
+        let mut pooled = self.db.acquire().await.unwrap();
+        kirim::store::on_conn!(pooled.conn(), |c| sqlx::query_scalar(
+            "SELECT contact_id FROM contact_changes ORDER BY contact_id"
+        )
+        .fetch_all(c)
+        .await)
+        .unwrap()
+    }
+
     /// Number of rows in `table` (a fixed name from the test, never input).
     pub async fn count_rows(&self, table: &'static str) -> i64 {
         let mut pooled = self.db.acquire().await.unwrap();
