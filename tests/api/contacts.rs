@@ -199,9 +199,8 @@ async fn every_contact_has_one_change_row_from_its_creation_to_its_deletion() {
     let app = TestApp::spawn().await;
     let org = app.org().await;
     let created = app.contacts(&org, 2).await;
-    let items: Vec<UpsertItem> = (0..3)
-        .map(|_| UpsertItem { phone_number: unique_phone(), ..Default::default() })
-        .collect();
+    let items: Vec<UpsertItem> =
+        (0..3).map(|_| UpsertItem { phone_number: unique_phone(), ..Default::default() }).collect();
     let upserted = app.api(&org).bulk_upsert(&org.phone_number_id, &items, None).await.unwrap();
     assert_eq!(upserted.created, 3);
 
