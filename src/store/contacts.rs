@@ -421,14 +421,16 @@ pub const SQLITE_STAMP: &str = "UPDATE contact_changes SET updated_at = $2 \
     WHERE contact_id IN (SELECT c.id FROM json_each($3) AS j CROSS JOIN contacts c \
     WHERE c.id = j.value AND c.org_id = $1)";
 
-/// PostgreSQL: the organisation's contacts among the ids $3, locked in id order (the order
-/// every writer that stamps contacts locks them in, so that two requests stamping overlapping
-/// contacts queue instead of deadlocking), as a literal for `concat!`.
+/// PostgreSQL: these `$columns` of the organisation's contacts among the ids $3, locked in id
+/// order (the order every writer that stamps contacts locks them in, so that two requests
+/// stamping overlapping contacts queue instead of deadlocking), as a literal for `concat!`.
 macro_rules! postgres_locked {
-    () => {
-        "WITH locked AS (SELECT id, team_id, phone_number, name, email, metadata, created_at, \
-         account_id FROM contacts WHERE org_id = $1 AND id = ANY($3) ORDER BY id \
-         FOR NO KEY UPDATE) "
+    ($columns:literal) => {
+        concat!(
+            "WITH locked AS (SELECT ",
+            $columns,
+            " FROM contacts WHERE org_id = $1 AND id = ANY($3) ORDER BY id FOR NO KEY UPDATE) "
+        )
     };
 }
 
@@ -459,13 +461,15 @@ pub async fn touch(
                 CROSS JOIN contact_changes ch \
                 WHERE c.id = j.value AND c.org_id = $1 AND ch.contact_id = c.id"
             );
-            stamp(Conn::Sqlite(&mut *c), org, ids, now).await?;
             let json = serde_json::to_string(ids).unwrap_or_default();
+            sqlx::query(SQLITE_STAMP).bind(org).bind(now).bind(&json).execute(&mut *c).await?;
             sqlx::query_as(SQL).bind(org).bind(json).fetch_all(c).await
         }
         Conn::Postgres(c) => {
             const SQL: &str = concat!(
-                postgres_locked!(),
+                postgres_locked!(
+                    "id, team_id, phone_number, name, email, metadata, created_at, account_id"
+                ),
                 ", stamped AS (",
                 postgres_stamp!(),
                 " RETURNING ch.contact_id, ch.updated_at) \
@@ -491,7 +495,7 @@ pub async fn stamp(conn: Conn<'_>, org: &OrgId, ids: &[ContactId], now: i64) -> 
             sqlx::query(SQLITE_STAMP).bind(org).bind(now).bind(json).execute(c).await?;
         }
         Conn::Postgres(c) => {
-            const SQL: &str = concat!(postgres_locked!(), postgres_stamp!());
+            const SQL: &str = concat!(postgres_locked!("id"), postgres_stamp!());
             let ids: Vec<&str> = ids.iter().map(ContactId::as_str).collect();
             sqlx::query(SQL).bind(org).bind(now).bind(ids).execute(c).await?;
         }
