@@ -8,10 +8,18 @@ use super::{Conn, on_conn};
 use crate::ids::{ContactId, LabelId, OrgId, PhoneNumberId, TeamId};
 
 /// A [`ContactRow`]'s columns (`contacts c` joined with its `contact_changes ch`), in the order
-/// [`ContactRow::from_reader`] reads them: the queries a reader runs select these first.
+/// [`ContactRow::from_reader`] reads them: the queries a reader runs select these first. Given a
+/// name, `updated_at` is that relation's (a subquery that has joined the two itself).
 macro_rules! contact_columns {
     () => {
-        "c.id, c.team_id, c.phone_number, c.name, c.email, c.metadata, c.created_at, ch.updated_at"
+        contact_columns!(ch)
+    };
+    ($changes:ident) => {
+        concat!(
+            "c.id, c.team_id, c.phone_number, c.name, c.email, c.metadata, c.created_at, ",
+            stringify!($changes),
+            ".updated_at"
+        )
     };
 }
 pub(crate) use contact_columns;
@@ -352,32 +360,43 @@ fn list_query(
     filter: &ContactFilter<'_>,
     limit: i64,
 ) -> Query {
-    let mut q = Query::new(concat!("SELECT ", contact_columns!(), " FROM "));
-    let order_column = if let Some(label) = filter.label {
+    let mut q = Query::new("SELECT ");
+    // The walk's order, and a change's stamp and contact for `updated_since`: in `ch`, unless
+    // PostgreSQL's label walk has joined the two inside its subquery `c`.
+    let changes = ("ch.updated_at", "ch.contact_id");
+    let (order_column, (stamp, stamp_id)) = if let Some(label) = filter.label {
         // Both backends must walk the link table's key and look each contact (and its change)
         // up. SQLite does so for a CROSS JOIN; without it SQLite scans the account's contacts
         // and sorts them. PostgreSQL ignores CROSS JOIN, and once statistics show labels on
-        // many contacts it merge-joins with a backward scan of all contacts (90,000 rows read
-        // for a label on the oldest 10,000): `OFFSET 0` keeps the lookup a per-link subquery.
-        // The change is then probed by key (as a second such subquery it cost 13 % more).
+        // many contacts it merge-joins with a backward scan of all contacts, or of all their
+        // changes (90,000 rows read for a label on the oldest 10,000): `OFFSET 0` keeps both
+        // lookups in one per-link subquery, which no statistics can turn into a merge.
         q.push(if postgres {
-            "contact_labels cl CROSS JOIN LATERAL \
-             (SELECT * FROM contacts c WHERE c.id = cl.contact_id OFFSET 0) c \
-             JOIN contact_changes ch ON ch.contact_id = cl.contact_id WHERE cl.label_id = "
+            concat!(
+                contact_columns!(c),
+                " FROM contact_labels cl CROSS JOIN LATERAL \
+                 (SELECT c.*, ch.updated_at FROM contacts c CROSS JOIN contact_changes ch \
+                 WHERE c.id = cl.contact_id AND ch.contact_id = cl.contact_id OFFSET 0) c \
+                 WHERE cl.label_id = "
+            )
         } else {
-            "contact_labels cl CROSS JOIN contacts c CROSS JOIN contact_changes ch \
-             WHERE c.id = cl.contact_id AND ch.contact_id = c.id AND cl.label_id = "
+            concat!(
+                contact_columns!(),
+                " FROM contact_labels cl CROSS JOIN contacts c CROSS JOIN contact_changes ch \
+                 WHERE c.id = cl.contact_id AND ch.contact_id = c.id AND cl.label_id = "
+            )
         });
         q.text(label.as_str()).push(" AND ");
-        "cl.contact_id"
+        ("cl.contact_id", if postgres { ("c.updated_at", "c.id") } else { changes })
     } else if filter.updated_since.is_some() {
         // Walked from the changes' index, each contact looked up by key.
-        q.push("contact_changes ch CROSS JOIN contacts c WHERE c.id = ch.contact_id");
+        q.push(concat!(contact_columns!(), " FROM contact_changes ch CROSS JOIN contacts c"));
+        q.push(" WHERE c.id = ch.contact_id");
         q.push(" AND ch.account_id = ").text(account.as_str()).push(" AND ");
-        "ch.contact_id"
+        ("ch.contact_id", changes)
     } else {
-        q.push(concat!(contact_and_change!(), " AND "));
-        "c.id"
+        q.push(concat!(contact_columns!(), " FROM ", contact_and_change!(), " AND "));
+        ("c.id", changes)
     };
     q.push("c.org_id = ").text(org.as_str());
     q.push(" AND c.account_id = ").text(account.as_str());
@@ -390,13 +409,13 @@ fn list_query(
         q.push(" OR c.email_lc LIKE ").text(&pattern).push(" ESCAPE '\\')");
     }
     if let Some(since) = filter.updated_since {
-        q.push(" AND ch.updated_at >= ").int(since);
+        q.push(&format!(" AND {stamp} >= ")).int(since);
         if let Some((updated_at, id)) = filter.after_change {
-            q.push(" AND (ch.updated_at > ").int(updated_at);
-            q.push(" OR (ch.updated_at = ").int(updated_at);
-            q.push(" AND ch.contact_id > ").text(id.as_str()).push("))");
+            q.push(&format!(" AND ({stamp} > ")).int(updated_at);
+            q.push(&format!(" OR ({stamp} = ")).int(updated_at);
+            q.push(&format!(" AND {stamp_id} > ")).text(id.as_str()).push("))");
         }
-        q.push(" ORDER BY ch.updated_at, ch.contact_id LIMIT ").int(limit + 1);
+        q.push(&format!(" ORDER BY {stamp}, {stamp_id} LIMIT ")).int(limit + 1);
         return q;
     }
     if let Some(after) = filter.after {
