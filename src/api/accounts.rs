@@ -12,7 +12,7 @@ use crate::ids::{PhoneNumberId, TeamId};
 use crate::store::accounts::AccountRow;
 use crate::store::{self, Read};
 use crate::validate;
-use crate::wire::{List, ListItem};
+use crate::wire::{List, WriteJson};
 
 pub fn routes() -> Routes {
     Routes::new().get("/v1/accounts", list)
@@ -28,7 +28,7 @@ pub struct AccountOut {
     team_id: TeamId,
 }
 
-impl ListItem for AccountOut {}
+impl WriteJson for AccountOut {}
 
 impl From<AccountRow> for AccountOut {
     fn from(a: AccountRow) -> Self {

@@ -10,7 +10,7 @@ use crate::ids::{ContactId, LabelId, PhoneNumberId, TeamId};
 use crate::store::accounts::AccountRow;
 use crate::store::contacts::ContactRow;
 use crate::store::labels::LabelRow;
-use crate::wire::{ListItem, write_json_string};
+use crate::wire::{WriteJson, write_json_string};
 
 #[derive(Debug, Serialize)]
 pub struct ContactOut {
@@ -58,7 +58,7 @@ impl ContactOut {
     }
 }
 
-impl ListItem for ContactOut {
+impl WriteJson for ContactOut {
     /// Byte for byte what the derived `Serialize` writes (a test holds the two together), with
     /// the keys as constant text and each value copied once.
     fn write_json(&self, out: &mut Vec<u8>) {
@@ -106,7 +106,7 @@ pub struct LabelOut {
     updated_at: String,
 }
 
-impl ListItem for LabelOut {}
+impl WriteJson for LabelOut {}
 
 impl From<LabelRow> for LabelOut {
     fn from(l: LabelRow) -> Self {

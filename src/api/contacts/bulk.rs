@@ -18,9 +18,11 @@ use crate::store;
 use crate::store::links::{Bulk, BulkOutcome, Operation};
 use crate::webhooks::events::CONTACT_UPDATED;
 use crate::webhooks::outbox;
-use crate::wire::Data;
+use crate::wire::{Data, WriteJson};
 
 pub const MAX_IDS: usize = 1000;
+
+impl WriteJson for BulkOutcome {}
 
 pub async fn bulk_label(
     tenant: Tenant,

@@ -28,7 +28,7 @@ use crate::store::links::LabelHold;
 use crate::store::{self, upsert};
 use crate::validate;
 use crate::webhooks::outbox;
-use crate::wire::Data;
+use crate::wire::{Data, WriteJson};
 
 pub const MAX_ITEMS: usize = 1000;
 
@@ -64,6 +64,8 @@ pub struct UpsertOut {
     unchanged: usize,
     contacts: Vec<Upserted>,
 }
+
+impl WriteJson for UpsertOut {}
 
 /// What happened to one contact, in request order: what the events of §8 are made from
 /// (`contact.created` with `acquisition_source: import`, or `contact.updated` with these fields).

@@ -23,7 +23,7 @@ use crate::store::webhooks::deliveries::{
 };
 use crate::store::webhooks::subscriptions;
 use crate::webhooks::outbox;
-use crate::wire::{Data, List, ListItem};
+use crate::wire::{Data, List, WriteJson};
 
 /// Deliveries one bulk replay enqueues at most.
 pub const MAX_BULK_REPLAY: i64 = 1000;
@@ -49,7 +49,7 @@ pub struct DeliveryOut {
     payload: Value,
 }
 
-impl ListItem for DeliveryOut {}
+impl WriteJson for DeliveryOut {}
 
 impl From<DeliveryRow> for DeliveryOut {
     fn from(d: DeliveryRow) -> Self {

@@ -25,7 +25,7 @@ use crate::store::webhooks::secrets::{self, SecretRow};
 use crate::store::webhooks::subscriptions::{self, SubscriptionRow};
 use crate::validate;
 use crate::webhooks::{outbox, secret, target};
-use crate::wire::{Data, List, ListItem};
+use crate::wire::{Data, List, WriteJson};
 
 /// Subscriptions per organisation.
 pub const MAX_SUBSCRIPTIONS: i64 = 20;
@@ -48,7 +48,7 @@ pub struct SubscriptionOut {
     consecutive_failures: i64,
 }
 
-impl ListItem for SubscriptionOut {}
+impl WriteJson for SubscriptionOut {}
 
 /// A signing secret as the subscription shows it: never the secret itself.
 #[derive(Debug, Serialize)]
@@ -90,6 +90,8 @@ pub struct Created {
     subscription: SubscriptionOut,
     initial_secret: String,
 }
+
+impl WriteJson for Created {}
 
 /// The subscription with its active secrets, or 404.
 pub(super) async fn find(
