@@ -10,7 +10,8 @@ use tokio::process::Command;
 
 use crate::load::Stats;
 
-/// The folder of the independent floor scripts (copied verbatim from the project's reference).
+/// The folder of the independent floor scripts: the reference floors, verbatim, and the
+/// project's own beside them (`bench/floors/README.md`).
 pub fn floors_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("floors")
 }
@@ -153,6 +154,13 @@ pub async fn pgbench(
 /// The SQLite floor: `floor_sqlite.py CALLS CONTACTS` (one in-process writer).
 pub async fn sqlite_floor(calls: usize, contacts: usize) -> Stats {
     python_floor("floor_sqlite.py", &[calls.to_string(), contacts.to_string()]).await
+}
+
+/// The SQLite floor at a concurrency (`queue_sqlite.py`): `concurrency` clients sending
+/// `floor_sqlite.py`'s calls for `duration`, served by the one writer in arrival order.
+pub async fn sqlite_queued_floor(concurrency: usize, duration: Duration, contacts: usize) -> Stats {
+    let args = [concurrency.to_string(), duration.as_secs().to_string(), contacts.to_string()];
+    python_floor("queue_sqlite.py", &args).await
 }
 
 /// The label-page floor (`page_sqlite.py`): `concurrency` reader processes for `duration`.

@@ -4,7 +4,7 @@
 //! of a call outside kirim's code. Prints API ÷ floor per target and writes a JSON report.
 //!
 //! Phases: seed (10,000 contacts: bulk p50 at rest) → the main size → per concurrency level: bulk
-//! label (API, floor), reads (one contact, a label's page, `GET /livez`; on SQLite the page's
+//! label (API, floor; on SQLite also the floor's calls from as many clients), reads (one contact, a label's page, `GET /livez`; on SQLite the page's
 //! floor, on PostgreSQL the pgbench read floor), PostgreSQL brought to rest before each of the
 //! three → page depth → grow to the large size (bulk p50 at rest) → server RSS.
 
@@ -174,6 +174,14 @@ async fn main() {
             "throughput_ratio": api.per_second() / floor.per_second(),
             "p99_ratio": api.p99_ms / floor.p99_ms,
         });
+        if floor_db.is_none() {
+            // The single writer's floor above serves one call at a time; this one serves `c`
+            // clients at once, so its tail is the queue's, as the API's is.
+            eprintln!("concurrency {c}: bulk label floor, {c} clients queued for the writer…");
+            let queued = external::sqlite_queued_floor(c, duration, args.contacts).await;
+            level["bulk_label"]["p99_ratio_queued"] = json!(api.p99_ms / queued.p99_ms);
+            level["bulk_label"]["queued_floor"] = queued.json();
+        }
         if args.same_pool {
             let replay = same_pool(&db, &seeded, &labels, c, duration).await;
             level["bulk_label"]["same_pool_replay"] = replay.json();
