@@ -67,6 +67,11 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 /// answering (the pool keeps retrying to connect until then), and a queue longer than this means
 /// the node is overloaded anyway.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a pooled connection may sit unused before the pool closes it. The pool hands out the
+/// connection given back last (vendor/README.md), so the unused ones are those a busier moment
+/// opened; closed after a minute (checked each minute), none waits long enough for a load
+/// balancer's or a NAT's idle cut-off (four minutes and up) to leave it dead in the pool.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a SQLite writer may queue for the write gate before answering 503.
 const WRITE_GATE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -136,6 +141,7 @@ impl Db {
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
+                .idle_timeout(IDLE_TIMEOUT)
                 // A ping before every checkout would double the round trips of a request; a
                 // broken connection shows itself on first use instead (503) and is discarded.
                 .test_before_acquire(false)
@@ -156,6 +162,7 @@ impl Db {
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(ACQUIRE_TIMEOUT)
+                .idle_timeout(IDLE_TIMEOUT)
                 // A ping before every checkout would double the round trips of a request; a
                 // broken connection shows itself on first use instead (503) and is discarded.
                 .test_before_acquire(false)

@@ -109,3 +109,79 @@ async fn a_begin_dropped_in_flight_leaves_no_connection_inside_a_transaction() {
         }
     }
 }
+
+/// The pool hands out the connection given back last, so a light load keeps to the few server
+/// processes it needs, awake and warm, instead of cycling through every connection a heavier
+/// load opened (vendor/README.md, the fourth change).
+#[tokio::test]
+async fn the_pool_hands_out_the_connection_given_back_last() {
+    let app = TestApp::spawn_postgres().await;
+    // A pool of its own: the server's background tasks borrow from the server's.
+    let db = kirim::store::Db::connect(&app.database_url, 3).await.unwrap();
+    let kirim::store::Db::Postgres(pool) = &db else { unreachable!("spawned on PostgreSQL") };
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(pool.acquire().await.unwrap());
+    }
+    let mut pids = Vec::new();
+    for conn in &mut held {
+        pids.push(backend_pid(conn).await);
+    }
+    // Given back in the order they were taken; each return is a task of the pool's.
+    for (n, conn) in held.into_iter().enumerate() {
+        drop(conn);
+        idle(pool, n + 1).await;
+    }
+    for _ in 0..3 {
+        let mut conn = pool.acquire().await.unwrap();
+        assert_eq!(backend_pid(&mut conn).await, pids[2], "the connection given back last");
+        drop(conn);
+        idle(pool, 3).await;
+    }
+    // The one given back before it comes next while that one is out.
+    let newest = pool.acquire().await.unwrap();
+    let mut next = pool.acquire().await.unwrap();
+    assert_eq!(backend_pid(&mut next).await, pids[1]);
+    drop((newest, next));
+    db.close().await;
+}
+
+/// Taking the newest connection leaves the others idle, so the pool's idle timeout closes what a
+/// busier moment opened while a light load goes on (a pool taking its connections in turn keeps
+/// every one of them busy enough to stay).
+#[tokio::test]
+async fn connections_a_light_load_leaves_unused_are_closed_after_the_idle_timeout() {
+    let app = TestApp::spawn_postgres().await;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(3)
+        .idle_timeout(std::time::Duration::from_millis(200))
+        .connect(&app.database_url)
+        .await
+        .unwrap();
+    let held = [pool.acquire().await.unwrap(), pool.acquire().await.unwrap()];
+    let third = pool.acquire().await.unwrap();
+    drop((held, third));
+    idle(&pool, 3).await;
+    // One query at a time for 1.5 s: one connection is enough for it.
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_millis(1500) {
+        sqlx::query("SELECT 1").execute(&pool).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(pool.size(), 1, "the two connections left unused are closed");
+    pool.close().await;
+}
+
+async fn backend_pid(conn: &mut sqlx::PgConnection) -> i32 {
+    sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(conn).await.unwrap()
+}
+
+async fn idle(pool: &sqlx::PgPool, connections: usize) {
+    for _ in 0..500 {
+        if pool.num_idle() == connections {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("{} idle connections after 5 s, not {connections}", pool.num_idle());
+}

@@ -4,15 +4,15 @@ use crate::connection::Connection;
 use crate::database::Database;
 use crate::error::Error;
 use crate::pool::{deadline_as_timeout, CloseEvent, Pool, PoolOptions};
-use crossbeam_queue::ArrayQueue;
 
 use crate::sync::{AsyncSemaphore, AsyncSemaphoreReleaser};
 
 use std::cmp;
+use std::collections::VecDeque;
 use std::future::{self, Future};
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::task::Poll;
 
 use crate::logger::private_level_filter_to_trace_level;
@@ -24,7 +24,10 @@ use tracing::Level;
 
 pub(crate) struct PoolInner<DB: Database> {
     pub(super) connect_options: RwLock<Arc<<DB::Connection as Connection>::Options>>,
-    pub(super) idle_conns: ArrayQueue<Idle<DB>>,
+    /// Idle connections, the most recently returned at the back, where they are taken from:
+    /// a light load keeps reusing the few connections it needs, whose server processes are
+    /// awake and warm, instead of cycling through every connection the pool ever opened.
+    pub(super) idle_conns: Mutex<VecDeque<Idle<DB>>>,
     pub(super) semaphore: AsyncSemaphore,
     pub(super) size: AtomicU32,
     pub(super) num_idle: AtomicUsize,
@@ -53,7 +56,7 @@ impl<DB: Database> PoolInner<DB> {
 
         let pool = Self {
             connect_options: RwLock::new(Arc::new(connect_options)),
-            idle_conns: ArrayQueue::new(capacity),
+            idle_conns: Mutex::new(VecDeque::with_capacity(capacity)),
             semaphore: AsyncSemaphore::new(options.fair, semaphore_capacity),
             size: AtomicU32::new(0),
             num_idle: AtomicUsize::new(0),
@@ -109,7 +112,7 @@ impl<DB: Database> PoolInner<DB> {
 
             let _permits = self.semaphore.acquire(permits_to_acquire).await;
 
-            while let Some(idle) = self.idle_conns.pop() {
+            while let Some(idle) = self.take_idle(newest) {
                 let _ = idle.live.raw.close().await;
             }
 
@@ -189,11 +192,45 @@ impl<DB: Database> PoolInner<DB> {
         self.pop_idle(permit).ok()
     }
 
+    /// Removes the idle connection at the index `pick` chooses, if any.
+    fn take_idle(
+        &self,
+        pick: impl FnOnce(&VecDeque<Idle<DB>>) -> Option<usize>,
+    ) -> Option<Idle<DB>> {
+        let mut idle = self.idle_conns.lock().unwrap_or_else(PoisonError::into_inner);
+        let index = pick(&idle)?;
+        idle.remove(index)
+    }
+
     fn pop_idle<'a>(
         self: &'a Arc<Self>,
         permit: AsyncSemaphoreReleaser<'a>,
     ) -> Result<Floating<DB, Idle<DB>>, AsyncSemaphoreReleaser<'a>> {
-        if let Some(idle) = self.idle_conns.pop() {
+        self.take_idle_with(permit, newest)
+    }
+
+    /// Takes the first idle connection, from the least recently returned, that the pool's
+    /// options say must be closed, with a permit: the maintenance task closes it.
+    fn try_acquire_expired(self: &Arc<Self>) -> Option<Floating<DB, Idle<DB>>> {
+        if self.is_closed() {
+            return None;
+        }
+        let permit = self.semaphore.try_acquire(1)?;
+        let options = &self.options;
+        self.take_idle_with(permit, |idle| {
+            idle.iter().position(|conn| {
+                is_beyond_idle_timeout(conn, options) || is_beyond_max_lifetime(conn, options)
+            })
+        })
+        .ok()
+    }
+
+    fn take_idle_with<'a>(
+        self: &'a Arc<Self>,
+        permit: AsyncSemaphoreReleaser<'a>,
+        pick: impl FnOnce(&VecDeque<Idle<DB>>) -> Option<usize>,
+    ) -> Result<Floating<DB, Idle<DB>>, AsyncSemaphoreReleaser<'a>> {
+        if let Some(idle) = self.take_idle(pick) {
             // Never below zero: `release` counts a connection before it can be popped, and
             // a count wrapped to `usize::MAX` sends the maintenance task through that many.
             let _ = self.num_idle.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
@@ -214,8 +251,12 @@ impl<DB: Database> PoolInner<DB> {
         // pop it and decrement the count, which counted after the push could go below zero.
         self.num_idle.fetch_add(1, Ordering::AcqRel);
 
-        if self.idle_conns.push(idle).is_err() {
-            panic!("BUG: connection queue overflow in release()");
+        {
+            let mut idle_conns = self.idle_conns.lock().unwrap_or_else(PoisonError::into_inner);
+            if idle_conns.len() >= self.options.max_connections as usize {
+                panic!("BUG: connection queue overflow in release()");
+            }
+            idle_conns.push_back(idle);
         }
 
         // NOTE: we need to make sure we drop the permit *after* we push to the idle queue
@@ -465,6 +506,11 @@ pub(super) fn is_beyond_max_lifetime<DB: Database>(
         .is_some_and(|max| live.created_at.elapsed() > max)
 }
 
+/// The most recently returned of the idle connections: the one to hand out.
+fn newest<DB: Database>(idle: &VecDeque<Idle<DB>>) -> Option<usize> {
+    idle.len().checked_sub(1)
+}
+
 /// Returns `true` if the connection has exceeded `options.idle_timeout` if set, `false` otherwise.
 fn is_beyond_idle_timeout<DB: Database>(idle: &Idle<DB>, options: &PoolOptions<DB>) -> bool {
     options
@@ -547,23 +593,14 @@ fn spawn_maintenance_tasks<DB: Database>(pool: &Arc<PoolInner<DB>>) {
 
                     let next_run = Instant::now() + period;
 
-                    // Go over all idle connections, check for idleness and lifetime,
-                    // and if we have fewer than min_connections after reaping a connection,
-                    // open a new one immediately. Note that other connections may be popped from
-                    // the queue in the meantime - that's fine, there is no harm in checking more
-                    // Bounded by the pool's size whatever the count says.
-                    let idle = pool.num_idle().min(pool.options.max_connections as usize);
-                    for _ in 0..idle {
-                        if let Some(conn) = pool.try_acquire() {
-                            if is_beyond_idle_timeout(&conn, &pool.options)
-                                || is_beyond_max_lifetime(&conn, &pool.options)
-                            {
-                                let _ = conn.close().await;
-                                pool.min_connections_maintenance(Some(next_run)).await;
-                            } else {
-                                pool.release(conn.into_live());
-                            }
-                        }
+                    // Close the idle connections past their idleness or lifetime, and if we
+                    // have fewer than min_connections after reaping one, open a new one
+                    // immediately. The others stay where they are, in the order they were
+                    // returned. Bounded by the pool's size.
+                    for _ in 0..pool.options.max_connections {
+                        let Some(conn) = pool.try_acquire_expired() else { break };
+                        let _ = conn.close().await;
+                        pool.min_connections_maintenance(Some(next_run)).await;
                     }
 
                     // Don't hold a reference to the pool while sleeping.
