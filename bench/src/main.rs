@@ -4,9 +4,10 @@
 //! of a call outside kirim's code. Prints API ÷ floor per target and writes a JSON report.
 //!
 //! Phases: seed (10,000 contacts: bulk p50 at rest) → the main size → per concurrency level: bulk
-//! label (API, floor; on SQLite also the floor's calls from as many clients), reads (one contact, a label's page, `GET /livez`; on SQLite the page's
-//! floor, on PostgreSQL the pgbench read floor), PostgreSQL brought to rest before each of the
-//! three → page depth → grow to the large size (bulk p50 at rest) → server RSS.
+//! label (API, floor; on SQLite also the floor's calls from as many clients), reads (one contact,
+//! a label's page, `GET /livez`; on SQLite the page's floor, on PostgreSQL the pgbench read
+//! floor), PostgreSQL brought to rest before each of the three → page depth → grow to the large
+//! size (bulk p50 at rest) → server RSS.
 
 mod bulk;
 mod external;
