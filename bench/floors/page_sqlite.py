@@ -9,7 +9,9 @@ fetched into Python. CONCURRENCY processes read at once for SECONDS, as wrk's co
 Prints pages per second and latency percentiles.
 Usage: python3 page_sqlite.py [CONCURRENCY] [SECONDS] [CONTACTS]
 """
-import multiprocessing, os, sqlite3, sys, tempfile, time
+import os, sqlite3, sys, tempfile, time
+
+import together
 
 concurrency = int(sys.argv[1]) if len(sys.argv) > 1 else 8
 seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 10
@@ -60,18 +62,6 @@ def reader(start, deadline, out):
 
 if __name__ == "__main__":
     load()
-    out = multiprocessing.Queue()
     # Every reader starts at once, after all have opened the file and warmed their cache.
-    start = time.perf_counter() + 0.5
-    deadline = start + seconds
-    procs = [multiprocessing.Process(target=reader, args=(start, deadline, out))
-             for _ in range(concurrency)]
-    for p in procs:
-        p.start()
-    lat = sorted(x for _ in procs for x in out.get())
-    for p in procs:
-        p.join()
-    t = seconds
-    n = len(lat)
-    print(f"sqlite page floor: {n} pages in {t:.2f}s = {n / t:.0f} ops/s; "
-          f"p50 {lat[n // 2] * 1000:.2f} ms p99 {lat[int(n * 0.99)] * 1000:.2f} ms")
+    lat = together.run(reader, (), concurrency, seconds)
+    together.report("sqlite page floor", "pages", lat, seconds)

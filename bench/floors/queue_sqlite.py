@@ -11,6 +11,8 @@ Usage: python3 queue_sqlite.py [CONCURRENCY] [SECONDS] [CONTACTS]
 """
 import json, multiprocessing, os, random, sqlite3, sys, time
 
+import together
+
 concurrency = int(sys.argv[1]) if len(sys.argv) > 1 else 8
 seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 10
 contacts_arg = sys.argv[3] if len(sys.argv) > 3 else "100000"
@@ -72,17 +74,5 @@ def client(turns, start, deadline, out):
 
 
 if __name__ == "__main__":
-    turns = Turns()
-    out = multiprocessing.Queue()
-    start = time.perf_counter() + 0.5
-    deadline = start + seconds
-    procs = [multiprocessing.Process(target=client, args=(turns, start, deadline, out))
-             for _ in range(concurrency)]
-    for p in procs:
-        p.start()
-    lat = sorted(x for _ in procs for x in out.get())
-    for p in procs:
-        p.join()
-    n = len(lat)
-    print(f"sqlite floor: {n} calls in {seconds:.2f}s = {n / seconds:.0f} ops/s; "
-          f"p50 {lat[n // 2] * 1000:.2f} ms p99 {lat[int(n * 0.99)] * 1000:.2f} ms")
+    lat = together.run(client, (Turns(),), concurrency, seconds)
+    together.report("sqlite floor", "calls", lat, seconds)
