@@ -42,6 +42,14 @@ fn json_response(bytes: Vec<u8>) -> Response {
     response
 }
 
+/// Ends an envelope whose last member so far is written: the request's id, the closing brace.
+fn with_request_id_last(mut body: Vec<u8>) -> Response {
+    body.extend_from_slice(b",\"request_id\":");
+    write_json_string(&mut body, &current_request_id());
+    body.push(b'}');
+    json_response(body)
+}
+
 /// Appends `s` as a JSON string, byte for byte as serde_json writes it: it escapes only `"`, `\`
 /// and the control characters, so a string without them goes out as it is, in one copy.
 pub fn write_json_string(out: &mut Vec<u8>, s: &str) {
@@ -66,10 +74,7 @@ impl<T: WriteJson> IntoResponse for Data<T> {
         let mut body = Vec::with_capacity(512);
         body.extend_from_slice(b"{\"data\":");
         self.0.write_json(&mut body);
-        body.extend_from_slice(b",\"request_id\":");
-        write_json_string(&mut body, &current_request_id());
-        body.push(b'}');
-        json_response(body)
+        with_request_id_last(body)
     }
 }
 
@@ -112,10 +117,7 @@ impl<T: WriteJson> IntoResponse for List<T> {
             Some(cursor) => write_json_string(&mut body, cursor),
             None => body.extend_from_slice(b"null"),
         }
-        body.extend_from_slice(b",\"request_id\":");
-        write_json_string(&mut body, &current_request_id());
-        body.push(b'}');
-        json_response(body)
+        with_request_id_last(body)
     }
 }
 

@@ -390,8 +390,10 @@ fn list_query(
         ("cl.contact_id", if postgres { ("c.updated_at", "c.id") } else { changes })
     } else if filter.updated_since.is_some() {
         // Walked from the changes' index, each contact looked up by key.
-        q.push(concat!(contact_columns!(), " FROM contact_changes ch CROSS JOIN contacts c"));
-        q.push(" WHERE c.id = ch.contact_id");
+        q.push(concat!(
+            contact_columns!(),
+            " FROM contact_changes ch CROSS JOIN contacts c WHERE c.id = ch.contact_id"
+        ));
         q.push(" AND ch.account_id = ").text(account.as_str()).push(" AND ");
         ("ch.contact_id", changes)
     } else {
@@ -409,13 +411,13 @@ fn list_query(
         q.push(" OR c.email_lc LIKE ").text(&pattern).push(" ESCAPE '\\')");
     }
     if let Some(since) = filter.updated_since {
-        q.push(&format!(" AND {stamp} >= ")).int(since);
+        q.push(" AND ").push(stamp).push(" >= ").int(since);
         if let Some((updated_at, id)) = filter.after_change {
-            q.push(&format!(" AND ({stamp} > ")).int(updated_at);
-            q.push(&format!(" OR ({stamp} = ")).int(updated_at);
-            q.push(&format!(" AND {stamp_id} > ")).text(id.as_str()).push("))");
+            q.push(" AND (").push(stamp).push(" > ").int(updated_at);
+            q.push(" OR (").push(stamp).push(" = ").int(updated_at);
+            q.push(" AND ").push(stamp_id).push(" > ").text(id.as_str()).push("))");
         }
-        q.push(&format!(" ORDER BY {stamp}, {stamp_id} LIMIT ")).int(limit + 1);
+        q.push(" ORDER BY ").push(stamp).push(", ").push(stamp_id).push(" LIMIT ").int(limit + 1);
         return q;
     }
     if let Some(after) = filter.after {
