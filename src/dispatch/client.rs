@@ -120,7 +120,10 @@ impl WebhookClient {
             }
         }
         body.truncate(RESPONSE_BODY_LIMIT);
-        Ok((answer, String::from_utf8_lossy(&body).into_owned()))
+        // Kept as text; PostgreSQL's text refuses NUL, and a reply that could not be recorded
+        // would leave its attempt uncounted and the delivery sent again and again.
+        let text = String::from_utf8_lossy(&body).replace('\0', "\u{FFFD}");
+        Ok((answer, text))
     }
 }
 

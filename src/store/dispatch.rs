@@ -39,9 +39,11 @@ pub struct ClaimLimits<'a> {
 /// Leases up to `limits.total` due deliveries of active subscriptions until `lease_until`, in
 /// schedule order with at most `limits.per_subscription` per subscription, so one subscription's
 /// backlog never fills a claim. Only the 2,000 oldest due rows are ranked, so a claim costs the
-/// same whatever the backlog (ranking a backlog of tens of thousands took a second on SQLite);
-/// a subscription whose own backlog fills that window delays others until it drains below it.
-/// Run in a short transaction of its own. The rows come back in
+/// same whatever the backlog (ranking a backlog of tens of thousands took a second on SQLite).
+/// The rows of saturated subscriptions are left out before that cut, not after: a slow
+/// receiver's backlog would otherwise fill the window and hold back every other subscription's
+/// deliveries until it drained below 2,000 (contract §8.5). The walk still steps over those
+/// rows, which costs far less than ranking them. Run in a short transaction of its own. The rows come back in
 /// schedule order (`RETURNING` has none of its own), so that when a subscription has fewer free
 /// slots than rows claimed, the oldest are the ones sent.
 pub async fn claim(
@@ -71,12 +73,12 @@ async fn claim_unordered(
                  (PARTITION BY d.subscription_id ORDER BY d.next_attempt_at, d.id) AS n \
                  FROM (SELECT id, subscription_id, next_attempt_at FROM webhook_deliveries \
                  WHERE status IN ('pending', 'failed') AND next_attempt_at <= $1 \
-                 AND (locked_until IS NULL OR locked_until < $1) \
-                 ORDER BY next_attempt_at, id LIMIT 2000) d \
-                 JOIN webhook_subscriptions s ON s.id = d.subscription_id \
-                 WHERE s.status = 'active' AND s.deleted_at IS NULL AND ",
+                 AND (locked_until IS NULL OR locked_until < $1) AND ",
                 $saturated,
-                "), picked AS (SELECT id FROM ranked WHERE n <= $4 \
+                " ORDER BY next_attempt_at, id LIMIT 2000) d \
+                 JOIN webhook_subscriptions s ON s.id = d.subscription_id \
+                 WHERE s.status = 'active' AND s.deleted_at IS NULL), \
+                 picked AS (SELECT id FROM ranked WHERE n <= $4 \
                  ORDER BY next_attempt_at, id LIMIT $5) "
             )
         };
@@ -85,7 +87,7 @@ async fn claim_unordered(
     // the locked rows because a row another node leased since this statement's snapshot is
     // re-checked against its new version there.
     const POSTGRES: &str = concat!(
-        ranked!("d.subscription_id <> ALL($6::text[])"),
+        ranked!("subscription_id <> ALL($6::text[])"),
         "UPDATE webhook_deliveries SET locked_by = $2, locked_until = $3 WHERE id IN \
          (SELECT id FROM webhook_deliveries WHERE id IN (SELECT id FROM picked) \
          AND status IN ('pending', 'failed') \
@@ -94,7 +96,7 @@ async fn claim_unordered(
     );
     // SQLite: one writer at a time (BEGIN IMMEDIATE), so no row locks to skip.
     const SQLITE: &str = concat!(
-        ranked!("d.subscription_id NOT IN (SELECT value FROM json_each($6))"),
+        ranked!("subscription_id NOT IN (SELECT value FROM json_each($6))"),
         "UPDATE webhook_deliveries SET locked_by = $2, locked_until = $3 \
          WHERE id IN (SELECT id FROM picked) RETURNING id, subscription_id, attempts, next_attempt_at"
     );

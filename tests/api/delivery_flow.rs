@@ -1,7 +1,8 @@
 //! How deliveries flow (contract §8.4–§8.5): pause holds and resume sends oldest first, a run of
 //! dead deliveries disables the subscription, a delivery left due for a subscription that
-//! stopped receiving is settled, a slow receiver holds up no other subscription, and a node
-//! without the private-targets option refuses to send to them.
+//! stopped receiving is settled, a slow receiver (even with a backlog past one claim's window)
+//! holds up no other subscription, and a node without the private-targets option refuses to
+//! send to them.
 
 use std::time::Duration;
 
@@ -195,6 +196,31 @@ async fn a_slow_receiver_holds_up_no_other_subscription() {
     assert!(slow_done < 12, "the fast receiver was served while the slow one still had work");
     assert!(slow.got().len() <= 2 * PER_SUBSCRIPTION, "the slow one never had more than its slots");
     settled(&app, &slow_org, &slow_id, 12).await;
+}
+
+/// More of a slow receiver's deliveries due than one claim ranks (the oldest 2,000): another
+/// organisation's delivery still goes out at once.
+#[tokio::test]
+async fn a_slow_receivers_backlog_past_the_claim_window_holds_up_no_other_subscription() {
+    let app = dispatching_app().await;
+    let (slow_org, fast_org) = (app.org().await, app.org().await);
+    let slow = Receiver::start().await;
+    slow.otherwise(Reply::Slow(Duration::from_millis(1500), 200));
+    let fast = Receiver::start().await;
+    subscribe(&app, &slow_org, &slow.url).await;
+    subscribe(&app, &fast_org, &fast.url).await;
+
+    let path = format!("/v1/{}/contacts/bulk_upsert", slow_org.phone_number_id);
+    for _ in 0..3 {
+        let contacts: Vec<_> =
+            (0..700).map(|_| serde_json::json!({ "phone_number": unique_phone() })).collect();
+        let r = app.post(&slow_org.key, &path, &serde_json::json!({ "contacts": contacts })).await;
+        r.assert_status(StatusCode::OK);
+    }
+    slow.wait_for(1, Duration::from_secs(5)).await;
+    app.contact(&fast_org, &unique_phone()).await;
+    fast.wait_for(1, Duration::from_secs(5)).await;
+    assert!(slow.got().len() <= 2 * PER_SUBSCRIPTION, "the slow one never had more than its slots");
 }
 
 /// A subscription made where private targets were allowed, then sent by a node where they are

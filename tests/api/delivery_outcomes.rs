@@ -53,6 +53,16 @@ async fn gone_and_bad_request_are_dead_at_once() {
 }
 
 #[tokio::test]
+async fn a_reply_holding_a_nul_byte_is_recorded_and_the_delivery_settles() {
+    let app = dispatching_app().await;
+    let (d, got) = one_delivery(&app, vec![], Reply::Body(200, "ok\0done".into())).await;
+    assert_eq!(got.len(), 1, "delivered at the first attempt, not sent again");
+    assert_eq!(d["status"], "delivered");
+    assert_eq!(d["attempts"], 1);
+    assert_eq!(d["response_body"], "ok\u{FFFD}done");
+}
+
+#[tokio::test]
 async fn a_receiver_that_keeps_failing_is_dead_after_the_last_attempt() {
     let app = dispatching_app().await;
     let (d, got) = one_delivery(&app, vec![], Reply::Status(502)).await;
