@@ -2,9 +2,13 @@
 //!
 //! `apply` attaches (or detaches) a label on any number of contacts: the ids come from a file,
 //! another label or a search; they are sorted, de-duplicated and sent through bulk label in
-//! chunks of 1,000, each with an `Idempotency-Key` derived from the job (account, label,
-//! operation, the chunk's ids), so a re-run after a crash replays the chunks that finished
-//! instead of redoing them. The totals are summed over the chunks.
+//! chunks of 1,000. The totals are summed over the chunks.
+//!
+//! Each chunk's call has an `Idempotency-Key` of its own, which the client's retries reuse, so
+//! a chunk sent again after a lost answer is applied once. The keys are not derived from the
+//! job: a re-run is a new request. Had they been, attaching, detaching and attaching the same
+//! ids within a day would replay the first attach and leave the label off. A re-run after a
+//! crash needs no replay either: attaching a label twice changes nothing the second time.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,12 +16,10 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use kirim_client::{BulkLabelResult, Client, ContactFilter, Method, NewLabel};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use super::output::{table, to_value};
 use super::progress::Progress;
 use super::{Done, Failure, Output, Remote, finish};
-use crate::ids::hex;
 
 const CHUNK: usize = 1000;
 
@@ -125,10 +127,8 @@ async fn apply(client: &Client, output: Output, args: ApplyArgs) -> Result<Done,
     let mut replayed = 0u64;
     let mut progress = Progress::new("ids", Some(ids.len() as u64), output.json);
     for chunk in ids.chunks(CHUNK) {
-        let key = chunk_key(&args.account, &args.label, operation, chunk);
         let body = json!({ "contact_ids": chunk, "label_id": args.label, "operation": operation });
-        let reply =
-            client.with_idempotency_key(key).send(Method::POST, &path, &[], Some(&body)).await?;
+        let reply = client.send(Method::POST, &path, &[], Some(&body)).await?;
         let result: BulkLabelResult = reply.into_data()?;
         total.applied += result.applied;
         total.skipped_cross_org += result.skipped_cross_org;
@@ -206,33 +206,9 @@ fn ids_from_file(text: &str) -> Result<Vec<String>, Failure> {
         .collect())
 }
 
-/// The same chunk of the same job always has the same key.
-fn chunk_key(account: &str, label: &str, operation: &str, ids: &[String]) -> String {
-    let mut hash = Sha256::new();
-    for part in ["kirim labels apply", account, label, operation] {
-        hash.update(part.as_bytes());
-        hash.update(b"\n");
-    }
-    for id in ids {
-        hash.update(id.as_bytes());
-        hash.update(b"\n");
-    }
-    format!("apply-{}", &hex(&hash.finalize())[..40])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn chunk_keys_are_derived_from_the_job_alone() {
-        let ids = vec!["ctc_A".to_owned(), "ctc_B".to_owned()];
-        let key = chunk_key("1065", "lbl_1", "attach", &ids);
-        assert_eq!(key, chunk_key("1065", "lbl_1", "attach", &ids));
-        assert_ne!(key, chunk_key("1065", "lbl_1", "detach", &ids));
-        assert_ne!(key, chunk_key("1065", "lbl_2", "attach", &ids));
-        assert_ne!(key, chunk_key("1065", "lbl_1", "attach", &ids[..1]));
-    }
 
     #[test]
     fn id_files_are_lines_or_an_id_column() {

@@ -28,9 +28,19 @@ async fn labels_apply_sends_2500_ids_in_chunks_and_sums_the_totals() {
     assert_eq!(s["skipped_cross_org"], 3);
     assert_eq!(app.links_of_label(&label).await.len(), 2500);
 
+    // A re-run is sent again, not replayed from the first run; it changes nothing.
     let again = kirim(&app, &org, &args).await;
-    assert_eq!(again.json()["replayed_chunks"], 3, "a re-run replays finished chunks");
+    assert_eq!(again.json()["replayed_chunks"], 0);
     assert_eq!(again.json()["applied"], 2500);
+    assert_eq!(app.links_of_label(&label).await.len(), 2500);
+
+    // Detached, then attached again with the very same arguments: the label is back on.
+    let mut detach_args = args.to_vec();
+    detach_args.push("--detach");
+    assert_eq!(kirim(&app, &org, &detach_args).await.json()["applied"], 2500);
+    assert!(app.links_of_label(&label).await.is_empty());
+    assert_eq!(kirim(&app, &org, &args).await.json()["applied"], 2500);
+    assert_eq!(app.links_of_label(&label).await.len(), 2500);
 
     // From another label, detaching.
     let other = app.label(&org, "Copy").await;
