@@ -83,9 +83,10 @@ pub async fn seed_if_empty(db: &Db, base_url: &str, database_url: &str) -> BoxRe
         store::labels::insert(tx.conn(), &org, &label).await?;
         labels.push(label);
     }
+    // In the same transaction: a seed without its key would never print one.
+    let key = admin::insert_key(tx.conn(), org.clone(), Some("demo"), None).await?;
     tx.commit().await?;
 
-    let key = admin::create_key(db, org.as_str(), Some("demo"), None).await?;
     let secret = &key.key;
     let sample: Vec<String> = contacts.iter().take(3).map(|(id, _)| format!("\"{id}\"")).collect();
     println!(

@@ -6,7 +6,7 @@ use super::{AdminError, AdminResult, existing_org, rfc3339};
 use crate::clock;
 use crate::ids::{self, KeyId, OrgId};
 use crate::keycache::{self, ConfirmError};
-use crate::store::{self, Db};
+use crate::store::{self, Conn, Db};
 
 /// A new key. `key` is the secret: it is not stored and cannot be shown again.
 #[derive(Debug, Clone, Serialize)]
@@ -42,6 +42,17 @@ pub async fn create_key(
     let expires_at = expires_at
         .map(|s| clock::parse_rfc3339(s).ok_or(AdminError::Invalid("expires_at must be RFC 3339")))
         .transpose()?;
+    Ok(insert_key(db.acquire().await?.conn(), org_id, label, expires_at).await?)
+}
+
+/// Mints a key of `org` (which the caller knows exists) on `conn`, which may be a transaction
+/// that also creates the organisation (the demo's seed).
+pub async fn insert_key(
+    conn: Conn<'_>,
+    org_id: OrgId,
+    label: Option<&str>,
+    expires_at: Option<i64>,
+) -> sqlx::Result<CreatedKey> {
     let secret = ids::new_api_key();
     let key = CreatedKey {
         id: KeyId::generate(),
@@ -63,7 +74,7 @@ pub async fn create_key(
         expires_at,
         created_at: key.created_at,
     };
-    store::keys::insert(db.acquire().await?.conn(), &insert).await?;
+    store::keys::insert(conn, &insert).await?;
     Ok(key)
 }
 

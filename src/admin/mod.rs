@@ -8,7 +8,7 @@ mod listing;
 
 use serde::Serialize;
 
-pub use keys::{CreatedKey, RevokedKey, create_key, revoke_key};
+pub use keys::{CreatedKey, RevokedKey, create_key, insert_key, revoke_key};
 pub use listing::{
     KeyInfo, OrgDetail, list_accounts, list_keys, list_orgs, list_teams, show_account, show_key,
     show_org, show_team,
