@@ -5,7 +5,6 @@ use std::borrow::Cow;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use crate::wire;
 
@@ -211,20 +210,36 @@ impl ApiError {
         }
     }
 
-    /// The wire body, with the current request's id.
-    pub fn body(&self) -> serde_json::Value {
+    /// The wire body, with the current request's id, its fields in the contract's order (§2).
+    pub fn body(&self) -> ErrorBody<'_> {
         let (kind, code) = self.kind();
-        let mut error = json!({
-            "type": kind,
-            "code": code,
-            "message": self.to_string(),
-            "request_id": wire::current_request_id(),
-        });
-        if let Some(param) = self.param() {
-            error["param"] = param.into();
+        ErrorBody {
+            error: ErrorFields {
+                kind,
+                code,
+                message: self.to_string(),
+                param: self.param(),
+                request_id: wire::current_request_id(),
+            },
         }
-        json!({ "error": error })
     }
+}
+
+/// `{"error": {"type", "code", "message", "param"?, "request_id"}}`.
+#[derive(Debug, serde::Serialize)]
+pub struct ErrorBody<'a> {
+    error: ErrorFields<'a>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct ErrorFields<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    code: &'static str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    param: Option<&'a str>,
+    request_id: String,
 }
 
 impl IntoResponse for ApiError {

@@ -4,10 +4,9 @@ use std::collections::HashMap;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde_json::{Value, json};
 
 use crate::api::events::{self, LabelChanges};
-use crate::api::resources::LabelOut;
+use crate::api::resources::{Deleted, LabelOut};
 use crate::clock;
 use crate::error::{ApiError, OnConflict, Result};
 use crate::http::body::{JsonObject, Patch};
@@ -123,7 +122,7 @@ async fn update(
     body: JsonObject,
 ) -> Result<Data<LabelOut>> {
     let id = parse_id(&id, "id")?;
-    let before = store::labels::get(db.conn(), &tenant.org_id, &id)
+    let before = store::labels::get_locked(db.conn(), &tenant.org_id, &id)
         .await?
         .ok_or(ApiError::not_found_param("label", "id"))?;
     let mut row = before.clone();
@@ -150,7 +149,9 @@ async fn update(
         return Ok(Data(row.into()));
     }
     row.updated_at = clock::now_ms();
-    store::labels::update(db.conn(), &tenant.org_id, &row).await.on_unique(duplicate_name())?;
+    if !store::labels::update(db.conn(), &tenant.org_id, &row).await.on_unique(duplicate_name())? {
+        return Err(ApiError::not_found_param("label", "id"));
+    }
     let label = LabelOut::from(row);
     outbox::record(db.conn(), &tenant.org_id, vec![events::label_updated(&label, &changed)])
         .await?;
@@ -159,7 +160,11 @@ async fn update(
 
 /// Deletes the label; each contact that carried it is stamped and gets a `contact.updated`
 /// (`labels` detached), and the label's last state goes out as `label.deleted`.
-async fn remove(tenant: Tenant, mut db: DbConn, Path(id): Path<String>) -> Result<Data<Value>> {
+async fn remove(
+    tenant: Tenant,
+    mut db: DbConn,
+    Path(id): Path<String>,
+) -> Result<Data<Deleted<LabelId>>> {
     let id = parse_id(&id, "id")?;
     // Held exclusively: the link changes in flight finish first, later ones wait, then see a 404.
     let last = store::links::lock_label(db.conn(), &tenant.org_id, &id, LabelHold::Delete)
@@ -187,5 +192,5 @@ async fn remove(tenant: Tenant, mut db: DbConn, Path(id): Path<String>) -> Resul
     if !store::labels::delete(db.conn(), &tenant.org_id, &id).await? {
         return Err(ApiError::not_found_param("label", "id"));
     }
-    Ok(Data(json!({ "id": id, "object": "label", "deleted": true })))
+    Ok(Data(Deleted::new(id, "label")))
 }

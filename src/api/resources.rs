@@ -122,6 +122,32 @@ impl From<LabelRow> for LabelOut {
     }
 }
 
+/// The answer to a deletion, `{"id", "object", "deleted": true}`, in the contract's order.
+#[derive(Debug, Serialize)]
+pub struct Deleted<I> {
+    id: I,
+    object: &'static str,
+    deleted: bool,
+}
+
+impl<I> Deleted<I> {
+    pub fn new(id: I, object: &'static str) -> Self {
+        Self { id, object, deleted: true }
+    }
+}
+
+impl<I: Serialize> WriteJson for Deleted<I> {}
+
+/// The answer to a link change, `{"contact_id", "label_id", "attached"}`.
+#[derive(Debug, Serialize)]
+pub struct LinkState {
+    pub contact_id: ContactId,
+    pub label_id: LabelId,
+    pub attached: bool,
+}
+
+impl WriteJson for LinkState {}
+
 #[cfg(test)]
 mod tests {
     use serde_json::{Value, json};

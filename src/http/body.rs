@@ -48,6 +48,25 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
     }
 }
 
+/// A JSON object body that may be left out, for an endpoint whose every field has a default (a
+/// secret's rotation): no body at all reads as `{}`, whatever the `Content-Type`.
+#[derive(Debug)]
+pub struct OptionalJsonObject(pub JsonObject);
+
+impl<S: Send + Sync> FromRequest<S> for OptionalJsonObject {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self> {
+        let (parts, body) = req.into_parts();
+        let bytes = ReadBody::of(&parts, body).await?;
+        if bytes.is_empty() {
+            return Ok(Self(JsonObject(Map::new())));
+        }
+        let req = Request::from_parts(parts, axum::body::Body::from(bytes));
+        JsonObject::from_request(req, state).await.map(Self)
+    }
+}
+
 /// Reads the request's body in full before anything answers, bounded by [`MAX_BODY_BYTES`] and
 /// [`BODY_TIMEOUT`], and leaves it in the request as [`ReadBody`] (the API's outer layer,
 /// [`crate::http::request_id::outer`]). A server that answers early (a 401, a 404, a GET that

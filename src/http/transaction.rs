@@ -27,6 +27,8 @@ use crate::state::AppState;
 use crate::store::Tx;
 use crate::store::idempotency::{self as records, StoredResponse};
 use crate::webhooks::outbox::{self, Recorded};
+use crate::webhooks::secret::{self, ShowsSecret};
+use crate::webhooks::target::CheckedAhead;
 use crate::wire::{self, REQUEST_ID_HEADER};
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -63,6 +65,8 @@ async fn run(state: &AppState, tenant: &Tenant, req: Request, next: Next) -> Flo
         None
     };
     let bytes = ReadBody::of(&parts, body).await.map_err(reply)?;
+    let mut parts = parts;
+    check_receiver_ahead(state, &mut parts, &bytes).await;
     let tx = state.db.begin().await.map_err(|e| reply(e.into()))?;
     match key {
         Some(key) => idempotent(state, tx, tenant, &key, parts, bytes, next).await,
@@ -71,6 +75,22 @@ async fn run(state: &AppState, tenant: &Tenant, req: Request, next: Next) -> Flo
             finish(state, tx, response, recorded).await
         }
     }
+}
+
+/// The one lookup a write makes that can be slow, a webhook receiver's host (up to 2 s), runs
+/// here, before the transaction begins. Inside it, the lookup would hold SQLite's write gate, and
+/// every writer of the node would wait on one tenant's resolver. The subscription's handler
+/// takes the answer from the request ([`CheckedAhead`]).
+async fn check_receiver_ahead(state: &AppState, parts: &mut Parts, body: &[u8]) {
+    #[derive(serde::Deserialize)]
+    struct Receiver {
+        url: String,
+    }
+    if !parts.uri.path().starts_with("/v1/webhook_subscriptions") {
+        return;
+    }
+    let Ok(Receiver { url }) = serde_json::from_slice(body) else { return };
+    parts.extensions.insert(CheckedAhead::check(url, state.webhooks.allow_private).await);
 }
 
 /// Runs the handler with `tx` available to it; returns the response, the transaction and the
@@ -180,7 +200,7 @@ async fn idempotent(
             Some(stored) if stored.fingerprint != fingerprint => {
                 Err(reply(ApiError::IdempotencyKeyReuse))
             }
-            Some(stored) => Ok(replay(stored)),
+            Some(stored) => Ok(replay(state, stored)),
             // Purged between the claim and the read: the client may simply retry.
             None => Err(reply(ApiError::IdempotencyInProgress)),
         };
@@ -206,7 +226,10 @@ async fn idempotent(
             // A failed request keeps no effect, but its answer is stored like any other.
             records::rollback_to_savepoint(tx.conn()).await?;
         }
-        let text = String::from_utf8_lossy(&body);
+        let mut text = String::from_utf8_lossy(&body).into_owned();
+        if head.extensions.get::<ShowsSecret>().is_some() {
+            text = secret::seal_text(state.webhooks.secret_key.as_ref(), text);
+        }
         let request_id = wire::current_request_id();
         records::complete(tx.conn(), &tenant.org_id, key, status.as_u16(), &text, &request_id)
             .await?;
@@ -221,13 +244,21 @@ async fn idempotent(
 }
 
 /// The stored answer, verbatim, under the original request's id.
-fn replay(stored: StoredResponse) -> Response {
+fn replay(state: &AppState, stored: StoredResponse) -> Response {
+    let key = state.webhooks.secret_key.as_ref();
+    let body = match secret::open_text(key, stored.response_body) {
+        Ok(body) => body,
+        Err(error) => {
+            tracing::error!(%error, "a stored answer showing a secret cannot be opened");
+            return reply(ApiError::Internal);
+        }
+    };
     crate::metrics::idempotent_replay();
     let status = u16::try_from(stored.status_code)
         .ok()
         .and_then(|s| StatusCode::from_u16(s).ok())
         .unwrap_or(StatusCode::OK);
-    let mut response = (status, stored.response_body).into_response();
+    let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     if let Ok(id) = HeaderValue::from_str(&stored.request_id) {

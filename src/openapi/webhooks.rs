@@ -127,7 +127,12 @@ pub fn all() -> Vec<Op> {
             ),
             access: Access::Post,
             params: vec![subscription_param()],
-            body: Some(body("WebhookSecretRotationIn", Value::Null)),
+            body: Some({
+                // Every field has a default: a POST without a body rotates with 24 hours.
+                let mut optional = body("WebhookSecretRotationIn", Value::Null);
+                optional["required"] = false.into();
+                optional
+            }),
             status: 201,
             response_description: "The new secret",
             response: data_envelope(schema_ref("WebhookSecret")),

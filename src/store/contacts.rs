@@ -140,9 +140,10 @@ pub async fn get(
     on_conn!(conn, |c| sqlx::query_as(SQL).bind(org).bind(account).bind(id).fetch_optional(c).await)
 }
 
-/// As [`get`], and on PostgreSQL the row stays locked until the transaction ends, so that the
-/// contact cannot be deleted before a link written to it commits (see [`delete`]). SQLite's
-/// write transaction already excludes the deletion.
+/// As [`get`], and on PostgreSQL the row stays locked until the transaction ends: the contact
+/// cannot be deleted before a link written to it commits (see [`delete`]), nor changed by
+/// another PATCH between this read and the write based on it. SQLite's write transaction
+/// already excludes both.
 pub async fn get_locked(
     conn: Conn<'_>,
     org: &OrgId,

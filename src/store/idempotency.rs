@@ -95,12 +95,19 @@ pub async fn set_wait(conn: Conn<'_>, wait_ms: u64) -> sqlx::Result<()> {
 }
 
 /// Savepoints let a failed request (4xx) undo its writes yet keep its claim and store its answer.
+/// On PostgreSQL the claim's bound on waiting ([`set_wait`]) ends here too, in the same round
+/// trip: the request's own lock waits (a label held by its deletion) are not the claim's, and
+/// running out of it there would be a 500, not a `409 idempotency_in_progress`.
 pub async fn savepoint(conn: Conn<'_>) -> sqlx::Result<()> {
-    on_conn!(conn, |c| sqlx::query("SAVEPOINT request_effects")
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-    Ok(())
+    match conn {
+        Conn::Sqlite(c) => sqlx::query("SAVEPOINT request_effects").execute(c).await.map(drop),
+        Conn::Postgres(c) => {
+            sqlx::raw_sql("SET LOCAL lock_timeout TO DEFAULT; SAVEPOINT request_effects")
+                .execute(c)
+                .await
+                .map(drop)
+        }
+    }
 }
 
 pub async fn rollback_to_savepoint(conn: Conn<'_>) -> sqlx::Result<()> {

@@ -36,6 +36,15 @@ pub fn name_key(name: &str) -> String {
     name.trim().to_lowercase()
 }
 
+/// One label of the organisation by id (`$1`, `$2`), as a literal for `concat!`.
+macro_rules! label_by_id {
+    () => {
+        "SELECT id, team_id, name, color, created_at, updated_at FROM labels \
+         WHERE org_id = $1 AND id = $2"
+    };
+}
+pub(crate) use label_by_id;
+
 pub async fn insert(conn: Conn<'_>, org: &OrgId, label: &LabelRow) -> sqlx::Result<()> {
     const SQL: &str = "INSERT INTO labels \
         (id, org_id, team_id, name, name_key, color, created_at, updated_at) \
@@ -60,8 +69,7 @@ pub async fn get(
     org: &OrgId,
     id: &LabelId,
 ) -> sqlx::Result<Option<LabelRow>> {
-    const SQL: &str = "SELECT id, team_id, name, color, created_at, updated_at FROM labels \
-        WHERE org_id = $1 AND id = $2";
+    const SQL: &str = label_by_id!();
     match read.into() {
         Read::Sqlite(readers) => {
             let (org, id) = (org.clone(), id.clone());
@@ -79,10 +87,26 @@ pub async fn get(
     }
 }
 
-pub async fn update(conn: Conn<'_>, org: &OrgId, label: &LabelRow) -> sqlx::Result<()> {
+/// As [`get`] inside a write, and on PostgreSQL the row stays locked until the transaction
+/// ends: a rename writes back what it read, and the label's deletion, which locks the row too
+/// ([`crate::store::links::lock_label`]), cannot slip in between. SQLite's write transaction
+/// already excludes both.
+pub async fn get_locked(
+    conn: Conn<'_>,
+    org: &OrgId,
+    id: &LabelId,
+) -> sqlx::Result<Option<LabelRow>> {
+    const SQLITE: &str = label_by_id!();
+    const POSTGRES: &str = concat!(label_by_id!(), " FOR NO KEY UPDATE");
+    let sql = if matches!(conn, Conn::Postgres(_)) { POSTGRES } else { SQLITE };
+    on_conn!(conn, |c| sqlx::query_as(sql).bind(org).bind(id).fetch_optional(c).await)
+}
+
+/// Writes the label's name and colour; false if it is not there (any more).
+pub async fn update(conn: Conn<'_>, org: &OrgId, label: &LabelRow) -> sqlx::Result<bool> {
     const SQL: &str = "UPDATE labels SET name = $3, name_key = $4, color = $5, updated_at = $6 \
         WHERE org_id = $1 AND id = $2";
-    on_conn!(conn, |c| sqlx::query(SQL)
+    let written = on_conn!(conn, |c| sqlx::query(SQL)
         .bind(org)
         .bind(&label.id)
         .bind(&label.name)
@@ -92,7 +116,7 @@ pub async fn update(conn: Conn<'_>, org: &OrgId, label: &LabelRow) -> sqlx::Resu
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
-    Ok(())
+    Ok(written == 1)
 }
 
 /// Deletes the label and, by cascade, every link to it; false if there was none.

@@ -19,7 +19,7 @@
 use super::{Conn, inline, on_conn};
 use crate::ids::{ContactId, LabelId, OrgId, PhoneNumberId, TeamId};
 use crate::store::contacts::{self, TouchedContact};
-use crate::store::labels::LabelRow;
+use crate::store::labels::{LabelRow, label_by_id};
 use crate::store::webhooks::subscriptions;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,30 +51,41 @@ const LABEL_LOCK_CLASS: i32 = 0x6c62_6c00;
 
 /// Holds the label for `hold` until the transaction ends, then returns it (`None`: not the
 /// organisation's). On PostgreSQL the label is read after the lock is granted, by a statement
-/// of its own, so that it sees a deletion that committed while this call waited.
+/// of its own, so that it sees a deletion that committed while this call waited; a deletion
+/// also locks the row, so that a rename in flight ([`crate::store::labels::get_locked`])
+/// commits first and the label's last state is the renamed one.
 pub async fn lock_label(
     conn: Conn<'_>,
     org: &OrgId,
     id: &LabelId,
     hold: LabelHold,
 ) -> sqlx::Result<Option<LabelRow>> {
-    const SQL: &str = "SELECT id, team_id, name, color, created_at, updated_at FROM labels \
-        WHERE org_id = $1 AND id = $2";
+    const SQL: &str = label_by_id!();
+    const FOR_DELETE: &str = concat!(label_by_id!(), " FOR UPDATE");
     match conn {
         Conn::Sqlite(c) => sqlx::query_as(SQL).bind(org).bind(id).fetch_optional(c).await,
         Conn::Postgres(c) => {
-            hold_label(&mut *c, id, hold).await?;
-            sqlx::query_as(SQL).bind(org).bind(id).fetch_optional(c).await
+            hold_label(&mut *c, org, id, hold).await?;
+            let sql = if hold == LabelHold::Delete { FOR_DELETE } else { SQL };
+            sqlx::query_as(sql).bind(org).bind(id).fetch_optional(c).await
         }
     }
 }
 
-async fn hold_label(c: &mut sqlx::PgConnection, id: &LabelId, hold: LabelHold) -> sqlx::Result<()> {
+/// The lock's key hashes the organisation with the label, because it is taken before the label
+/// is known to be the caller's: a key naming another organisation's label then holds nothing of
+/// theirs.
+async fn hold_label(
+    c: &mut sqlx::PgConnection,
+    org: &OrgId,
+    id: &LabelId,
+    hold: LabelHold,
+) -> sqlx::Result<()> {
     let sql = match hold {
-        LabelHold::Links => "SELECT pg_advisory_xact_lock_shared($1, hashtext($2))",
-        LabelHold::Delete => "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+        LabelHold::Links => "SELECT pg_advisory_xact_lock_shared($1, hashtext($2 || ' ' || $3))",
+        LabelHold::Delete => "SELECT pg_advisory_xact_lock($1, hashtext($2 || ' ' || $3))",
     };
-    sqlx::query(sql).bind(LABEL_LOCK_CLASS).bind(id).execute(c).await?;
+    sqlx::query(sql).bind(LABEL_LOCK_CLASS).bind(org).bind(id).execute(c).await?;
     Ok(())
 }
 
@@ -142,7 +153,7 @@ pub async fn bulk(
         }
         Conn::Postgres(c) => {
             let render = subscriptions::listened(Conn::Postgres(&mut *c), org, event_type).await?;
-            hold_label(&mut *c, label, LabelHold::Links).await?;
+            hold_label(&mut *c, org, label, LabelHold::Links).await?;
             let locked: LockedPartition = sqlx::query_as(POSTGRES_LOCK)
                 .bind(org)
                 .bind(label)

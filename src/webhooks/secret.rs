@@ -39,7 +39,7 @@ pub fn seal(key: Option<&SecretKey>, plain: &str) -> Stored {
     let nonce = XNonce::from(random_bytes::<24>());
     let sealed = cipher(key)
         .encrypt(&nonce, plain.as_bytes())
-        .expect("encrypting a short secret in memory cannot fail");
+        .expect("encrypting in memory cannot fail (only past 256 GiB)");
     Stored { secret: B64.encode(sealed), nonce: Some(B64.encode(nonce)) }
 }
 
@@ -65,6 +65,30 @@ pub fn open(key: Option<&SecretKey>, stored: &Stored) -> Result<String, OpenErro
     String::from_utf8(plain).map_err(|_| OpenError::WrongKey)
 }
 
+/// Marks a response that shows a secret (a subscription's creation, a rotation): if its request
+/// had an `Idempotency-Key`, the copy kept for replays is sealed like the secret itself
+/// ([`seal_text`]), so that the operator's key keeps every stored secret out of the clear.
+#[derive(Debug, Clone, Copy)]
+pub struct ShowsSecret;
+
+/// What marks a sealed text; a stored answer is JSON and so never starts with it.
+const SEALED_TEXT: &str = "sealed:";
+
+/// `text` sealed under `key` as one string, or as it is without one.
+pub fn seal_text(key: Option<&SecretKey>, text: String) -> String {
+    match seal(key, &text) {
+        Stored { secret, nonce: Some(nonce) } => format!("{SEALED_TEXT}{nonce}.{secret}"),
+        Stored { nonce: None, .. } => text,
+    }
+}
+
+/// The text [`seal_text`] was given.
+pub fn open_text(key: Option<&SecretKey>, stored: String) -> Result<String, OpenError> {
+    let Some(sealed) = stored.strip_prefix(SEALED_TEXT) else { return Ok(stored) };
+    let (nonce, secret) = sealed.split_once('.').ok_or(OpenError::WrongKey)?;
+    open(key, &Stored { secret: secret.to_owned(), nonce: Some(nonce.to_owned()) })
+}
+
 fn cipher(key: &SecretKey) -> XChaCha20Poly1305 {
     XChaCha20Poly1305::new_from_slice(&key.0).expect("the key is 32 bytes")
 }
@@ -72,6 +96,19 @@ fn cipher(key: &SecretKey) -> XChaCha20Poly1305 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sealed_text_opens_with_its_key_only() {
+        let key = SecretKey([7; 32]);
+        let text = r#"{"data":{"secret":"whsec_abc"}}"#.to_owned();
+        let sealed = seal_text(Some(&key), text.clone());
+        assert!(!sealed.contains("whsec_abc"));
+        assert_eq!(open_text(Some(&key), sealed.clone()).unwrap(), text);
+        assert!(open_text(Some(&SecretKey([8; 32])), sealed.clone()).is_err());
+        assert!(open_text(None, sealed).is_err());
+        assert_eq!(seal_text(None, text.clone()), text, "without a key, kept as it is");
+        assert_eq!(open_text(None, text.clone()).unwrap(), text);
+    }
 
     #[test]
     fn secrets_have_the_documented_shape() {

@@ -11,8 +11,8 @@ use std::time::Duration;
 use url::{Host, Url};
 
 pub const MAX_URL_CHARS: usize = 2048;
-/// A resolver that does not answer must not hold a request for long: the check runs inside the
-/// request's write transaction (on SQLite, holding the node's write gate), so it is kept short.
+/// A resolver that does not answer must not hold a request for long. The check runs before the
+/// request's write transaction ([`CheckedAhead`]), so no lock is held meanwhile.
 const LOOKUP_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A receiver URL that passed the policy, with the addresses to connect to.
@@ -82,6 +82,28 @@ pub async fn check_url(raw: &str, allow_private: bool) -> Result<Target, Refusal
         return Err(Refusal::NotPublic);
     }
     Ok(Target { url, addrs })
+}
+
+/// A receiver URL as checked before the request's write transaction began (see
+/// [`crate::http::transaction`]): the handler takes this answer instead of looking the host up
+/// again inside the transaction.
+#[derive(Debug, Clone)]
+pub struct CheckedAhead {
+    raw: String,
+    checked: Result<Target, Refusal>,
+}
+
+impl CheckedAhead {
+    /// Checks `raw` now.
+    pub async fn check(raw: String, allow_private: bool) -> Self {
+        let checked = check_url(&raw, allow_private).await;
+        Self { raw, checked }
+    }
+
+    /// The answer for `raw`, if it is the URL that was checked.
+    pub fn answer_for(&self, raw: &str) -> Option<Result<Target, Refusal>> {
+        (self.raw == raw).then(|| self.checked.clone())
+    }
 }
 
 /// Whether `ip` is a globally reachable unicast address: not loopback, private, link-local,

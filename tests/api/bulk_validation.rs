@@ -89,6 +89,11 @@ async fn bulk_label_needs_attach_or_detach() {
         r.assert_error(StatusCode::BAD_REQUEST, "invalid_field_value");
         assert_eq!(r.param(), "operation", "{bad}");
     }
+    // Every 400 comes before the 404 of a label id that names no label (§5, steps 1 and 2).
+    let body = json!({ "contact_ids": contacts, "label_id": "VIP", "operation": "zap" });
+    let r = app.post(&org.key, &bulk_path(&org), &body).await;
+    r.assert_error(StatusCode::BAD_REQUEST, "invalid_field_value");
+    assert_eq!(r.param(), "operation");
     assert!(app.links_of_label(&label).await.is_empty());
 }
 

@@ -1,5 +1,6 @@
-//! Concurrent bulk label calls (API.md §5): overlapping calls never fail, and each one is applied
-//! whole, so the link table ends as the last call touching each contact left it.
+//! Concurrent writers: overlapping bulk label calls (API.md §5) never fail, and each one is
+//! applied whole, so the link table ends as the last call touching each contact left it; a
+//! PATCH never undoes another's change; a rename racing a deletion is never half-told.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -10,6 +11,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::fixtures::*;
+use crate::hooks::{deliveries, fast_settings, subscribe_to};
 use crate::support::{TestApp, unique_phone};
 use crate::upsert::upsert_path;
 
@@ -334,4 +336,72 @@ async fn racing_creates_of_one_phone_number_or_label_name_let_exactly_one_win() 
     assert_eq!((contacts_won, labels_won), (1, 1));
     assert_eq!(app.count_rows("contacts").await, 1);
     assert_eq!(app.count_rows("labels").await, 1);
+}
+
+/// PATCH merges into the contact it read: eight at once on one contact, each adding a metadata
+/// key of its own, must leave all eight keys.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_patches_of_one_contact_keep_each_others_changes() {
+    let app = Arc::new(TestApp::spawn().await);
+    let org = Arc::new(app.org_with_tier(Tier::Enterprise).await);
+    for round in 0..20 {
+        let id = app.contact(&org, &unique_phone()).await;
+        let path = contact_path(&org, &id);
+        let patches: Vec<_> = (0..CLIENTS)
+            .map(|k| {
+                let (app, org, path) = (app.clone(), org.clone(), path.clone());
+                tokio::spawn(async move {
+                    let body = json!({ "metadata": { format!("k{k}"): round } });
+                    app.patch(&org.key, &path, &body).await
+                })
+            })
+            .collect();
+        for patch in patches {
+            patch.await.unwrap().assert_status(StatusCode::OK);
+        }
+        let metadata = app.get(&org.key, &path).await.data()["metadata"].clone();
+        for k in 0..CLIENTS {
+            assert_eq!(metadata[format!("k{k}")], round, "round {round}: {metadata}");
+        }
+    }
+}
+
+/// A rename racing the label's deletion: either the rename commits first, and `label.deleted`
+/// carries the new name, or it finds the label gone (404) and records nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_rename_racing_the_labels_deletion_is_told_whole_or_not_at_all() {
+    let app = Arc::new(TestApp::spawn_webhooks(fast_settings(), false).await);
+    let org = Arc::new(app.org_with_tier(Tier::Enterprise).await);
+    let events = ["label.updated", "label.deleted"];
+    let (subscription, _) = subscribe_to(&app, &org, "http://127.0.0.1:9/hook", &events).await;
+    let mut recorded = 0;
+    for round in 0..20 {
+        let label = app.label(&org, &format!("Before {round}")).await;
+        let path = format!("/v1/labels/{label}");
+        let renamed = format!("After {round}");
+        let rename = {
+            let (app, org, path) = (app.clone(), org.clone(), path.clone());
+            let body = json!({ "name": renamed });
+            tokio::spawn(async move { app.patch(&org.key, &path, &body).await })
+        };
+        app.delete(&org.key, &path).await.assert_status(StatusCode::OK);
+        let rename = rename.await.unwrap();
+
+        let all = deliveries(&app, &org, &subscription).await;
+        let told: Vec<&Value> = all[recorded..].iter().map(|d| &d["payload"]).collect();
+        recorded = all.len();
+        let kinds: Vec<&str> = told.iter().map(|e| e["type"].as_str().unwrap()).collect();
+        let last_name = &told.last().unwrap()["data"]["label"]["name"];
+        match rename.status {
+            StatusCode::OK => {
+                assert_eq!(kinds, ["label.updated", "label.deleted"], "round {round}");
+                assert_eq!(last_name, renamed.as_str(), "round {round}: deleted as renamed");
+            }
+            _ => {
+                rename.assert_error(StatusCode::NOT_FOUND, "resource_not_found");
+                assert_eq!(kinds, ["label.deleted"], "round {round}");
+                assert_eq!(last_name, format!("Before {round}").as_str(), "round {round}");
+            }
+        }
+    }
 }

@@ -116,3 +116,21 @@ async fn a_retry_and_a_replay_send_the_same_bytes_with_a_fresh_timestamp() {
     assert_eq!(replay.attempt(), 1);
     assert_eq!(replay.verified_by, [secret]);
 }
+
+/// A delivery's `payload` in the API is the body the receiver got, byte for byte, so a
+/// signature can be checked over either.
+#[tokio::test]
+async fn a_deliverys_payload_is_the_body_sent_byte_for_byte() {
+    let app = dispatching_app().await;
+    let org = app.org().await;
+    let receiver = Receiver::start().await;
+    let (subscription, _) = subscribe(&app, &org, &receiver.url).await;
+    app.contact(&org, &unique_phone()).await;
+    let sent = receiver.wait_for(1, WAIT).await.remove(0).body;
+    let delivery = &settled(&app, &org, &subscription, 1).await[0];
+    let path = format!("/v1/webhook_deliveries/{}", delivery["id"].as_str().unwrap());
+    let answer = app.request(reqwest::Method::GET, &org.key, &path).send().await.unwrap();
+    let text = answer.text().await.unwrap();
+    let sent = std::str::from_utf8(&sent).unwrap();
+    assert!(text.contains(&format!("\"payload\":{sent}")), "{text}\n{sent}");
+}

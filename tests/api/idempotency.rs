@@ -234,6 +234,42 @@ async fn a_duplicate_still_running_after_the_wait_is_409_on_postgres() {
     post_keyed(&node, &org, &path, "slow", &body).await.assert_status(StatusCode::CREATED);
 }
 
+/// The wait for another request's claim is bounded; the request's own waits are not: a keyed
+/// bulk call that waits longer than that bound for its label (held by a deletion in progress)
+/// goes on once the label is free, and does not fail.
+#[tokio::test]
+async fn a_keyed_request_may_wait_for_its_label_longer_than_the_claim_wait_on_postgres() {
+    let app = TestApp::spawn().await;
+    if !app.is_postgres() {
+        // SQLite serialises writers in the process: there is no lock of a label to wait for.
+        return;
+    }
+    let org = app.org().await;
+    let state = kirim::state::AppState::new(app.db.clone())
+        .await
+        .unwrap()
+        .with_idempotency_wait(Duration::from_millis(300));
+    let node = TestApp::serve_state(state).await;
+    let contacts = app.contacts(&org, 2).await;
+    let label = app.label(&org, "VIP").await;
+
+    // Hold the label as its deletion would, for twice the claim wait.
+    let mut tx = app.db.begin().await.unwrap();
+    let org_id = kirim::ids::OrgId::parse(&org.id).unwrap();
+    let label_id = kirim::ids::LabelId::parse(&label).unwrap();
+    let hold = kirim::store::links::LabelHold::Delete;
+    kirim::store::links::lock_label(tx.conn(), &org_id, &label_id, hold).await.unwrap();
+    let body = json!({ "contact_ids": contacts, "label_id": label, "operation": "attach" });
+    let path = format!("/v1/{}/contacts/bulk_label", org.phone_number_id);
+    let call = tokio::spawn(async move { post_keyed(&node, &org, &path, "waits", &body).await });
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    tx.rollback().await.unwrap();
+
+    let r = call.await.unwrap();
+    r.assert_status(StatusCode::OK);
+    assert_eq!(r.data()["applied"], 2);
+}
+
 #[tokio::test]
 async fn records_older_than_a_day_are_gone_and_purged() {
     let app = TestApp::spawn().await;

@@ -33,7 +33,7 @@ pub async fn bulk_label(
     // 1. Validate everything before touching the database.
     let phone_number_id = crate::validate::phone_number_id(&phone_number_id)?;
     let ids = contact_ids(&body)?;
-    let label_id = labels::parse_id(body.required_str("label_id")?, "label_id")?;
+    let raw_label_id = body.required_str("label_id")?;
     let operation = match body.required_str("operation")? {
         "attach" => Operation::Attach,
         "detach" => Operation::Detach,
@@ -44,6 +44,8 @@ pub async fn bulk_label(
             ));
         }
     };
+    // A malformed label id names no label: a 404, after every 400 (contract §5, step 2).
+    let label_id = labels::parse_id(raw_label_id, "label_id")?;
 
     // 2. Partition, apply and stamp in the store's few statements. The contacts whose link
     //    changed come back only if a subscription will receive their `contact.updated`.

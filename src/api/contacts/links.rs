@@ -1,12 +1,10 @@
 //! One contact's labels: list, attach, detach.
 
-use serde_json::{Value, json};
-
 use super::{find, parse_id};
 use crate::api::accounts;
 use crate::api::events::{self, LabelChanges};
 use crate::api::labels;
-use crate::api::resources::{ContactOut, LabelOut};
+use crate::api::resources::{ContactOut, LabelOut, LinkState};
 use crate::clock;
 use crate::error::{ApiError, Result};
 use crate::http::body::JsonObject;
@@ -38,7 +36,7 @@ pub async fn attach(
     mut db: DbConn,
     Path((phone_number_id, id)): Path<(String, String)>,
     body: JsonObject,
-) -> Result<Data<Value>> {
+) -> Result<Data<LinkState>> {
     let account = accounts::resolve(db.conn(), &tenant, &phone_number_id).await?;
     let contact_id = parse_id(&id)?;
     let label_id = body.required_str("label_id")?;
@@ -65,7 +63,7 @@ pub async fn attach(
         let changes = LabelChanges::attached(&label_id);
         link_changed(db.conn(), &tenant.org_id, &account, &contact_id, &changes).await?;
     }
-    Ok(Data(json!({ "contact_id": contact_id, "label_id": label_id, "attached": true })))
+    Ok(Data(LinkState { contact_id, label_id, attached: true }))
 }
 
 /// Detaching a label that is not on the contact is a no-op success.
@@ -73,7 +71,7 @@ pub async fn detach(
     tenant: Tenant,
     mut db: DbConn,
     Path((phone_number_id, id, label_id)): Path<(String, String, String)>,
-) -> Result<Data<Value>> {
+) -> Result<Data<LinkState>> {
     let account = accounts::resolve(db.conn(), &tenant, &phone_number_id).await?;
     let contact_id = parse_id(&id)?;
     let label_id = labels::parse_id(&label_id, "label_id")?;
@@ -85,7 +83,7 @@ pub async fn detach(
         let changes = LabelChanges::detached(&label_id);
         link_changed(db.conn(), &tenant.org_id, &account, &contact_id, &changes).await?;
     }
-    Ok(Data(json!({ "contact_id": contact_id, "label_id": label_id, "attached": false })))
+    Ok(Data(LinkState { contact_id, label_id, attached: false }))
 }
 
 /// A contact's link set changed: stamp its `updated_at` and record `contact.updated`.

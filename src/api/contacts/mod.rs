@@ -15,9 +15,9 @@ pub use bulk::MAX_IDS;
 pub use upsert::MAX_ITEMS as MAX_UPSERT_ITEMS;
 
 use axum::http::StatusCode;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
-use crate::api::resources::ContactOut;
+use crate::api::resources::{ContactOut, Deleted};
 use crate::api::{accounts, events};
 use crate::clock;
 use crate::error::{ApiError, OnConflict, Result};
@@ -155,7 +155,12 @@ async fn update(
 ) -> Result<Data<ContactOut>> {
     let account = accounts::resolve(db.conn(), &tenant, &phone_number_id).await?;
     let id = parse_id(&id)?;
-    let current = find(db.conn(), &tenant, &account, &id).await?;
+    // Locked until the commit: the PATCH writes back what it read with its changes merged in,
+    // so two at once must not both start from the same state.
+    let current =
+        store::contacts::get_locked(db.conn(), &tenant.org_id, &account.phone_number_id, &id)
+            .await?
+            .ok_or(ApiError::not_found_param("contact", "id"))?;
     if body.get("phone_number").is_some() {
         return Err(ApiError::invalid_field(
             "phone_number",
@@ -242,7 +247,7 @@ async fn remove(
     tenant: Tenant,
     mut db: DbConn,
     Path((phone_number_id, id)): Path<(String, String)>,
-) -> Result<Data<Value>> {
+) -> Result<Data<Deleted<ContactId>>> {
     let account = accounts::resolve(db.conn(), &tenant, &phone_number_id).await?;
     let id = parse_id(&id)?;
     // Read first: `contact.deleted` carries the contact's last state.
@@ -251,5 +256,5 @@ async fn remove(
         return Err(ApiError::not_found_param("contact", "id"));
     }
     outbox::record(db.conn(), &tenant.org_id, vec![events::contact_deleted(&last)]).await?;
-    Ok(Data(json!({ "id": id, "object": "contact", "deleted": true })))
+    Ok(Data(Deleted::new(id, "contact")))
 }

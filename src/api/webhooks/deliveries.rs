@@ -4,6 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::{event_type, subscription_id, time_or_null, timestamp};
@@ -46,7 +47,9 @@ pub struct DeliveryOut {
     created_at: String,
     updated_at: String,
     response_body: Option<String>,
-    payload: Value,
+    /// The event's body as stored, signed and sent, byte for byte (a receiver can check a
+    /// signature over it).
+    payload: Box<RawValue>,
 }
 
 impl WriteJson for DeliveryOut {}
@@ -69,9 +72,13 @@ impl From<DeliveryRow> for DeliveryOut {
             created_at: clock::rfc3339(d.created_at),
             updated_at: clock::rfc3339(d.updated_at),
             response_body: d.response_body,
-            payload: serde_json::from_str(&d.payload).unwrap_or(Value::Null),
+            payload: RawValue::from_string(d.payload).unwrap_or_else(|_| null()),
         }
     }
+}
+
+fn null() -> Box<RawValue> {
+    RawValue::from_string("null".to_owned()).expect("`null` is JSON")
 }
 
 fn parse_id(raw: &str) -> Result<DeliveryId> {

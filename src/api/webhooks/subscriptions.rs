@@ -3,12 +3,14 @@
 
 use std::collections::HashSet;
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{event_type, subscription_id, time_or_null};
+use crate::api::resources::Deleted;
 use crate::clock;
 use crate::error::{ApiError, Result};
 use crate::http::body::{JsonObject, Patch};
@@ -24,6 +26,8 @@ use crate::store::webhooks::deliveries;
 use crate::store::webhooks::secrets::{self, SecretRow};
 use crate::store::webhooks::subscriptions::{self, SubscriptionRow};
 use crate::validate;
+use crate::webhooks::secret::ShowsSecret;
+use crate::webhooks::target::CheckedAhead;
 use crate::webhooks::{outbox, secret, target};
 use crate::wire::{Data, List, WriteJson};
 
@@ -110,9 +114,14 @@ async fn out(conn: Conn<'_>, row: SubscriptionRow) -> Result<SubscriptionOut> {
     Ok(SubscriptionOut::new(row, secrets))
 }
 
-/// The receiver URL, checked against the address policy (after resolving its host).
-async fn checked_url(state: &AppState, raw: &str) -> Result<String> {
-    match target::check_url(raw, state.webhooks.allow_private).await {
+/// The receiver URL, checked against the address policy after resolving its host: before the
+/// transaction began where it could be ([`crate::http::transaction`]), or now.
+async fn checked_url(state: &AppState, ahead: Option<&CheckedAhead>, raw: &str) -> Result<String> {
+    let checked = match ahead.and_then(|ahead| ahead.answer_for(raw)) {
+        Some(checked) => checked,
+        None => target::check_url(raw, state.webhooks.allow_private).await,
+    };
+    match checked {
         Ok(target) => Ok(target.url.to_string()),
         Err(refusal) => Err(ApiError::InvalidWebhookUrl(refusal.to_string())),
     }
@@ -156,13 +165,14 @@ fn description(raw: &str) -> Result<String> {
 pub async fn create(
     State(state): State<AppState>,
     tenant: Tenant,
+    ahead: Option<Extension<CheckedAhead>>,
     mut db: DbConn,
     body: JsonObject,
-) -> Result<(StatusCode, Data<Created>)> {
+) -> Result<(StatusCode, Extension<ShowsSecret>, Data<Created>)> {
     let raw_url = body.required_str("url")?;
     let events = event_list(body.get("events"))?;
     let description = body.optional_str("description")?.map(description).transpose()?;
-    let url = checked_url(&state, raw_url).await?;
+    let url = checked_url(&state, ahead.as_deref(), raw_url).await?;
     if subscriptions::count_for_create(db.conn(), &tenant.org_id).await? >= MAX_SUBSCRIPTIONS {
         return Err(ApiError::SubscriptionLimitReached);
     }
@@ -186,7 +196,8 @@ pub async fn create(
     let (sealed, nonce) = (&stored.secret, stored.nonce.as_deref());
     secrets::insert(db.conn(), &row.id, &secret_id, sealed, nonce, now).await?;
     let subscription = out(db.conn(), row).await?;
-    Ok((StatusCode::CREATED, Data(Created { subscription, initial_secret: plain })))
+    let created = Created { subscription, initial_secret: plain };
+    Ok((StatusCode::CREATED, Extension(ShowsSecret), Data(created)))
 }
 
 pub async fn list(
@@ -225,6 +236,7 @@ pub async fn fetch(
 pub async fn update(
     State(state): State<AppState>,
     tenant: Tenant,
+    ahead: Option<Extension<CheckedAhead>>,
     mut db: DbConn,
     Path(id): Path<String>,
     body: JsonObject,
@@ -235,15 +247,19 @@ pub async fn update(
     match body.patch_str("url")? {
         Patch::Absent => {}
         Patch::Null => return Err(ApiError::invalid_field("url", "`url` cannot be null.")),
-        Patch::Value(raw) => row.url = checked_url(&state, raw).await?,
+        Patch::Value(raw) => row.url = checked_url(&state, ahead.as_deref(), raw).await?,
     }
     match body.patch_str("description")? {
         Patch::Absent => {}
         Patch::Null => row.description = None,
         Patch::Value(raw) => row.description = Some(description(raw)?),
     }
-    if let Some(value) = body.get("events") {
-        row.events = event_list(Some(value))?;
+    match body.get("events") {
+        None => {}
+        Some(Value::Null) => {
+            return Err(ApiError::invalid_field("events", "`events` cannot be null."));
+        }
+        value => row.events = event_list(value)?,
     }
     match body.patch_str("status")? {
         Patch::Absent => {}
@@ -284,7 +300,11 @@ pub async fn update(
 
 /// Deletes the subscription: its unfinished deliveries become `dead`
 /// (`subscription_deleted`) and its secrets are forgotten.
-pub async fn remove(tenant: Tenant, mut db: DbConn, Path(id): Path<String>) -> Result<Data<Value>> {
+pub async fn remove(
+    tenant: Tenant,
+    mut db: DbConn,
+    Path(id): Path<String>,
+) -> Result<Data<Deleted<SubscriptionId>>> {
     let id = subscription_id(&id, "id")?;
     find(db.conn(), &tenant, &id, true).await?;
     let now = clock::now_ms();
@@ -293,5 +313,5 @@ pub async fn remove(tenant: Tenant, mut db: DbConn, Path(id): Path<String>) -> R
     }
     deliveries::kill_unfinished(db.conn(), &id, "subscription_deleted", now).await?;
     secrets::delete_all(db.conn(), &id).await?;
-    Ok(Data(json!({ "id": id, "object": "webhook_subscription", "deleted": true })))
+    Ok(Data(Deleted::new(id, "webhook_subscription")))
 }

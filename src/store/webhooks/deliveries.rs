@@ -122,7 +122,8 @@ pub async fn fan_out(
     now: i64,
 ) -> sqlx::Result<()> {
     // The block's rows are a range of the events' primary key; the index is what follows the
-    // block in the event's id.
+    // block in the event's id. The block is this transaction's, so its events are the
+    // organisation's; `org_id = $1` keeps that true even if two nodes' blocks ever met.
     macro_rules! fan_out {
         ($types:literal) => {
             concat!(
@@ -130,7 +131,7 @@ pub async fn fan_out(
                  event_type, status, attempts, next_attempt_at, created_at, updated_at) \
                  SELECT $4 || substr(id, length($5) + 1), $1, $2, id, type, 'pending', 0, $3, \
                  $6, $6 FROM webhook_events WHERE id BETWEEN $5 || '0000' AND $5 || 'ZZZZ' \
-                 AND ",
+                 AND org_id = $1 AND ",
                 $types
             )
         };

@@ -5,7 +5,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use super::subscribe;
-use crate::support::TestApp;
+use crate::support::{TestApp, send};
 
 fn secrets_path(subscription: &serde_json::Value) -> String {
     format!("/v1/webhook_subscriptions/{}/secrets", subscription["id"].as_str().unwrap())
@@ -44,6 +44,23 @@ async fn rotation_expires_the_current_secret_and_shows_the_new_one_once() {
     let secrets = after.data()["secrets"].as_array().unwrap();
     assert_eq!(secrets.len(), 1);
     assert_eq!(secrets[0]["id"], r.data()["id"]);
+}
+
+/// Every field of a rotation has a default: a POST without a body (no `Content-Type` either, as
+/// `curl -X POST` sends it) rotates, and the current secret ends in 24 hours.
+#[tokio::test]
+async fn rotation_without_a_body_uses_the_default_of_24_hours() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let s = subscribe(&app, &org, &["contact.created"]).await;
+    let request = app.request(reqwest::Method::POST, &org.key, &secrets_path(&s));
+    send(request).await.assert_status(StatusCode::CREATED);
+    let path = format!("/v1/webhook_subscriptions/{}", s["id"].as_str().unwrap());
+    let secrets = app.get(&org.key, &path).await.data()["secrets"].clone();
+    let expires = kirim::clock::parse_rfc3339(secrets[0]["expires_at"].as_str().unwrap()).unwrap();
+    let in_a_day = kirim::clock::now_ms() + 24 * 3_600_000;
+    assert!((expires - in_a_day).abs() < 60_000, "expires in 24 hours");
+    assert_eq!(secrets[1]["expires_at"], serde_json::Value::Null);
 }
 
 #[tokio::test]
@@ -120,4 +137,43 @@ async fn with_an_operator_key_secrets_are_stored_encrypted() {
     )
     .unwrap();
     assert_eq!(opened, plain);
+}
+
+/// An answer that shows a secret, stored for replay under an `Idempotency-Key`, is kept sealed
+/// with the operator's key like the secret itself, and replays as it was sent.
+#[tokio::test]
+async fn with_an_operator_key_a_stored_answer_showing_a_secret_is_sealed_too() {
+    let base = TestApp::spawn().await;
+    let settings = WebhookSettings {
+        secret_key: Some(SecretKey([9; 32])),
+        allow_private: true,
+        ..Default::default()
+    };
+    let state = AppState::new(base.db.clone()).await.unwrap().with_webhooks(settings);
+    let app = TestApp::serve_state(state).await;
+    let org = base.org().await;
+    let body = json!({ "url": "https://93.184.216.34/hook", "events": ["contact.created"] });
+    let keyed = || {
+        app.request(reqwest::Method::POST, &org.key, "/v1/webhook_subscriptions")
+            .header("Idempotency-Key", "subscribe-once")
+            .json(&body)
+    };
+    let first = send(keyed()).await;
+    first.assert_status(StatusCode::CREATED);
+    let plain = first.data()["initial_secret"].as_str().unwrap().to_owned();
+
+    let mut pooled = app.db.acquire().await.unwrap();
+    let stored: String = kirim::store::on_conn!(pooled.conn(), |c| sqlx::query_scalar(
+        "SELECT response_body FROM idempotency_keys WHERE org_id = $1"
+    )
+    .bind(&org.id)
+    .fetch_one(c)
+    .await)
+    .unwrap();
+    assert!(!stored.contains(&plain["whsec_".len()..]), "not stored in the clear: {stored}");
+
+    let again = send(keyed()).await;
+    again.assert_status(StatusCode::CREATED);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.body, first.body);
 }

@@ -181,6 +181,7 @@ async fn invalid_subscription_input_is_refused_with_the_field_named() {
         (json!({ "url": null }), "invalid_field_value", "url"),
         (json!({ "url": "ftp://93.184.216.34/" }), "invalid_webhook_url", "url"),
         (json!({ "events": ["nope"] }), "invalid_field_value", "events[0]"),
+        (json!({ "events": null }), "invalid_field_value", "events"),
     ] {
         let r = app.patch(&org.key, &path, &body).await;
         r.assert_error(StatusCode::BAD_REQUEST, code);
