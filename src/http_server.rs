@@ -85,3 +85,29 @@ pub async fn run(
         );
     }
 }
+
+/// Resolves at the first of Ctrl-C (SIGINT), SIGTERM (what `kill`, `timeout` and container
+/// runtimes send) and, with `hangup`, SIGHUP (the terminal was closed).
+pub async fn stop_requested(hangup: bool) {
+    use tokio::signal::unix::{SignalKind, signal};
+    async fn first(kind: SignalKind) {
+        match signal(kind) {
+            Ok(mut stream) => {
+                stream.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    }
+    let hung_up = async {
+        if hangup {
+            first(SignalKind::hangup()).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = first(SignalKind::terminate()) => {}
+        () = hung_up => {}
+    }
+}

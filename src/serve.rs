@@ -146,17 +146,6 @@ fn init_logging(format: LogFormat) -> LogFlusher {
 }
 
 async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! { () = ctrl_c => {}, () = terminate => {} }
+    http_server::stop_requested(false).await;
     tracing::info!("shutting down: finishing in-flight requests");
 }

@@ -116,7 +116,9 @@ function contactForm(contact, action, submit) {
     if (problems.length) return fill(messages, errorBox({ message: problems[0].message }));
     const values = { name: name.value.trim() || null, email: email.value.trim() || null, metadata: meta };
     if (!contact) values.phone_number = phone.value.trim();
-    if (team.value) values.team_id = team.value;
+    // "The account's team" is `null`: on a new contact it is left out, on a PATCH it moves the
+    // contact back to its account's team.
+    values.team_id = team.value || null;
     button.disabled = true;
     act(messages, () => submit(values)).finally(() => { button.disabled = false; });
   });

@@ -1,10 +1,13 @@
 // CSV import rules, the same as `kirim contacts import`: a header row; `phone_number` required;
-// `name`, `email` and `team_id` are fields; every other column goes into `metadata` as a string.
-// An empty cell leaves that field out (it never clears a stored value).
+// `name`, `email` and `team_id` are fields; `metadata` holds a JSON object (as `kirim contacts
+// export` writes it); `id`, `created_at` and `updated_at` (also written by export) are ignored;
+// every other column goes into `metadata` as a string. An empty cell leaves that field out (it
+// never clears a stored value).
 
 import { contactProblems } from './rules.js';
 
 const FIELDS = ['phone_number', 'name', 'email', 'team_id'];
+const IGNORED = ['id', 'created_at', 'updated_at'];
 
 /** RFC 4180 records: `[{line, cells}]`, `line` being where the record starts (1-based). */
 function parseCsv(text) {
@@ -54,15 +57,24 @@ export function contactsFromCsv(text) {
       continue;
     }
     const contact = {};
-    const metadata = {};
+    const problems = [];
+    let metadata = {};
+    const column = header.indexOf('metadata');
+    if (column >= 0 && cells[column].trim() !== '') {
+      const stored = parseJsonObject(cells[column]);
+      if (stored) metadata = stored;
+      else problems.push({ message: 'The metadata column must hold a JSON object.' });
+    }
     header.forEach((name, i) => {
+      if (name === '' || name === 'metadata' || IGNORED.includes(name)) return;
       const value = FIELDS.includes(name) ? cells[i].trim() : cells[i];
       if (value === '') return;
       if (FIELDS.includes(name)) contact[name] = value;
       else metadata[name] = value;
     });
+    for (const key of Object.keys(metadata)) if (metadata[key] === null) delete metadata[key];
     if (Object.keys(metadata).length) contact.metadata = metadata;
-    const problems = contactProblems(contact);
+    problems.push(...contactProblems(contact));
     if (contact.phone_number && seen.has(contact.phone_number)) {
       problems.push({ message: `phone_number ${contact.phone_number} is already on line ${seen.get(contact.phone_number)}.` });
     }
@@ -74,4 +86,14 @@ export function contactsFromCsv(text) {
     rows.push({ line, contact });
   }
   return { header, rows, errors };
+}
+
+/** The object a cell's JSON holds, or null if it holds anything else. */
+function parseJsonObject(text) {
+  try {
+    const value = JSON.parse(text);
+    return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : null;
+  } catch {
+    return null;
+  }
 }

@@ -71,7 +71,9 @@ function subscriptionRow(view, s) {
   rotate.addEventListener('submit', (event) => {
     event.preventDefault();
     run(async () => {
-      const made = (await api('POST', `${path}/secrets`, { body: { expires_in_hours: Number(hours.value) }, idempotencyKey: newKey('rotate') })).data;
+      // An emptied field means the API's default (24 hours), not 0 (which ends every old secret now).
+      const body = hours.value === '' ? {} : { expires_in_hours: Number(hours.value) };
+      const made = (await api('POST', `${path}/secrets`, { body, idempotencyKey: newKey('rotate') })).data;
       fill(out, okBox('Secret rotated.'), secretBox('New signing secret', made.secret));
     });
   });

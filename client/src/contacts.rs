@@ -23,8 +23,10 @@ pub struct Contact {
     /// Strings, numbers and booleans by key.
     pub metadata: Map<String, Value>,
     pub whatsapp_account: WhatsappAccount,
-    /// The contact's team (by default its account's team).
-    pub team_id: String,
+    /// The contact's team (by default its account's team). kirim always sends it; a server that
+    /// does not (the hosted API documents no team on a contact) leaves it `None`.
+    #[serde(default)]
+    pub team_id: Option<String>,
     /// RFC 3339, milliseconds, UTC.
     pub created_at: String,
     /// RFC 3339, milliseconds, UTC.

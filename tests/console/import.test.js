@@ -66,3 +66,21 @@ test('a CSV with bad rows is previewed with its errors, then its good rows are i
     await page.context().close();
   }
 });
+
+test('a file written by `kirim contacts export` imports as the same contacts', async () => {
+  const exported = [
+    'phone_number,name,email,team_id,metadata,id,created_at,updated_at',
+    '+6288800000011,Exported One,,,"{""visits"":3,""vip"":true,""note"":""a, b""}",ctc_01JZZZZZZZZZZZZZZZZZZZZZZZ,2026-01-01T00:00:00.000Z,2026-01-02T00:00:00.000Z',
+  ].join('\n');
+  const page = await open(browser, { width: 1440 });
+  await signIn(page, org);
+  await page.goto(`${baseUrl}/console#/a/${account}/import`);
+  await page.getByLabel('CSV file').setInputFiles({ name: 'export.csv', mimeType: 'text/csv', buffer: Buffer.from(exported) });
+  await page.getByRole('button', { name: 'Import 1 valid row' }).click();
+  await page.getByText('Done: 1 created, 0 updated, 0 unchanged.').waitFor();
+  const [made] = await listAll(org, `/v1/${account}/contacts?phone=%2B6288800000011`);
+  assert.equal(made.name, 'Exported One');
+  assert.deepEqual(made.metadata, { note: 'a, b', vip: true, visits: 3 }, 'metadata as it was, no id or times in it');
+  assertNoProblems(page);
+  await page.context().close();
+});

@@ -95,13 +95,18 @@ test('a subscription is created, receives a signed delivery, replays it, and is 
   await page.getByText(`Subscription ${subscription.id} resumed.`).waitFor();
   assert.equal((await apiCall(org, 'GET', `/v1/webhook_subscriptions/${subscription.id}`)).body.data.status, 'active');
 
+  // An emptied hours field is the API's default (24 hours), not 0, which would end the old secret now.
+  await row(page, subscription.id).getByLabel('Old secrets stay valid for (hours)').fill('');
   await row(page, subscription.id).getByRole('button', { name: 'Rotate secret' }).click();
   const rotated = page.getByRole('region', { name: 'New signing secret' });
   await rotated.waitFor();
   const newSecret = await rotated.locator('code').textContent();
   assert.match(newSecret, /^whsec_/);
   assert.notEqual(newSecret, secret);
-  assert.equal((await apiCall(org, 'GET', `/v1/webhook_subscriptions/${subscription.id}`)).body.data.secrets.length, 2);
+  const secrets = (await apiCall(org, 'GET', `/v1/webhook_subscriptions/${subscription.id}`)).body.data.secrets;
+  assert.equal(secrets.length, 2);
+  const left = Date.parse(secrets[0].expires_at) - Date.now();
+  assert.ok(left > 23 * 3600e3, `the old secret is still valid for a day, not ${left} ms`);
 
   await row(page, subscription.id).getByRole('button', { name: 'Delete' }).click();
   await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();

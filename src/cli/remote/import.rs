@@ -1,9 +1,13 @@
 //! `kirim contacts import FILE.csv`: rows checked here, then sent in chunks of at most 1,000
-//! through bulk upsert, each chunk with an `Idempotency-Key` derived from the file's content and
-//! the chunk's place in it, so a re-run replays what already went through and creates nothing
-//! twice. A server without bulk upsert (404 `route_not_found`, e.g. the hosted API) gets one
-//! `POST` per row instead, with a notice. Rows that fail — here or at the server — are written
-//! with their line and reason to `FILE.errors.csv`; the rest go through.
+//! through bulk upsert. A server without bulk upsert (404 `route_not_found`, e.g. the hosted API)
+//! gets one `POST` per row instead, with a notice. Rows that fail — here or at the server — are
+//! written with their line and reason to `FILE.errors.csv`; the rest go through.
+//!
+//! Each call has an `Idempotency-Key` of this run's, which the client's retries reuse, so a call
+//! sent again after a lost answer is applied once. A re-run is a new run: it makes the contacts
+//! match the file again, whatever was changed since (had the keys been derived from the file, a
+//! re-run within a day would replay the first run's answers and change nothing). It creates
+//! nothing twice either way: contacts are matched by phone number.
 
 use std::path::{Path, PathBuf};
 
@@ -11,12 +15,10 @@ use clap::Args;
 use kirim_client::{BulkUpsertResult, Client, Method, UpsertItem};
 use serde::Serialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use super::import_rows::{self, Row, RowError};
 use super::progress::Progress;
 use super::{Done, Failure, Output};
-use crate::ids::hex;
 
 /// Items per call: the endpoint's limit.
 const CHUNK_ITEMS: usize = 1000;
@@ -74,7 +76,7 @@ pub async fn run(client: &Client, output: Output, args: ImportArgs) -> Result<Do
             output,
             account: &args.account,
             label: args.label.as_deref(),
-            key: job_key(&args.account, args.label.as_deref(), &bytes),
+            key: format!("import-{}", crate::ids::ulid().to_lowercase()),
         };
         job.send(valid, &mut summary, &mut errors).await?;
     }
@@ -99,7 +101,7 @@ struct Job<'a> {
     output: Output,
     account: &'a str,
     label: Option<&'a str>,
-    /// Derived from the account, the label and the file's bytes.
+    /// This run's, for its calls' keys.
     key: String,
 }
 
@@ -255,19 +257,6 @@ fn chunks(rows: Vec<Row>) -> Vec<Vec<Row>> {
     out
 }
 
-/// The job's key: the same file imported into the same account with the same label is the
-/// same job, whatever its name or when it runs.
-fn job_key(account: &str, label: Option<&str>, bytes: &[u8]) -> String {
-    let mut hash = Sha256::new();
-    hash.update(b"kirim contacts import\n");
-    hash.update(account.as_bytes());
-    hash.update(b"\n");
-    hash.update(label.unwrap_or("").as_bytes());
-    hash.update(b"\n");
-    hash.update(bytes);
-    format!("import-{}", &hex(&hash.finalize())[..32])
-}
-
 /// `contacts[12].email` → 12.
 fn item_index(e: &kirim_client::Error) -> Option<usize> {
     let param = e.api()?.param.as_deref()?;
@@ -326,16 +315,6 @@ fn human(s: &Summary) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_job_key_depends_on_content_account_and_label_only() {
-        let a = job_key("1065", None, b"phone_number\n+14155550123\n");
-        assert_eq!(a, job_key("1065", None, b"phone_number\n+14155550123\n"));
-        assert_ne!(a, job_key("1066", None, b"phone_number\n+14155550123\n"));
-        assert_ne!(a, job_key("1065", Some("lbl_1"), b"phone_number\n+14155550123\n"));
-        assert_ne!(a, job_key("1065", None, b"phone_number\n+14155550124\n"));
-        assert!(a.len() <= 255);
-    }
 
     #[test]
     fn chunks_hold_at_most_a_thousand_items() {

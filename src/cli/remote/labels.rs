@@ -182,6 +182,8 @@ async fn collect_ids(client: &Client, args: &ApplyArgs) -> Result<Vec<String>, F
 
 /// Ids one per line, or the `id` column of a CSV with a header row.
 fn ids_from_file(text: &str) -> Result<Vec<String>, Failure> {
+    // A file saved by some Windows editors starts with a byte-order mark; it is not part of an id.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let first = text.lines().next().unwrap_or("");
     if first.contains(',') {
         let mut reader = csv::Reader::from_reader(text.as_bytes());
@@ -213,6 +215,9 @@ mod tests {
     #[test]
     fn id_files_are_lines_or_an_id_column() {
         assert_eq!(ids_from_file("ctc_A\n\nctc_B\n").unwrap(), ["ctc_A", "ctc_B"]);
+        assert_eq!(ids_from_file("\u{feff}id\r\nctc_A\r\n").unwrap(), ["ctc_A"]);
+        assert_eq!(ids_from_file("\u{feff}ctc_A\n").unwrap(), ["ctc_A"]);
+        assert_eq!(ids_from_file("\u{feff}name,id\nAna,ctc_A\n").unwrap(), ["ctc_A"]);
         let csv = "phone_number,name,id\n+1415,Ana,ctc_A\n+1416,,ctc_B\n";
         assert_eq!(ids_from_file(csv).unwrap(), ["ctc_A", "ctc_B"]);
         assert!(ids_from_file("a,b\n1,2\n").is_err());

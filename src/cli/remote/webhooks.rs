@@ -2,7 +2,7 @@
 //!
 //! `listen` is a local receiver: it serves `http://127.0.0.1:PORT/`, subscribes it (the server
 //! must allow private targets), prints every event whose signature verifies, and deletes the
-//! subscription on Ctrl-C.
+//! subscription when stopped: Ctrl-C, SIGTERM, or SIGHUP when its terminal closes.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -141,10 +141,8 @@ async fn listen(
     output.notice(&format!("listening on http://{address}/ as {id}; Ctrl-C to stop"));
     let receiver = Arc::new(Receiver { secret: created.initial_secret, output });
     let app = axum::Router::new().route("/", post(receive)).with_state(receiver);
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    crate::http_server::run(listener, app, ctrl_c, std::time::Duration::from_secs(5)).await;
+    let stopped = crate::http_server::stop_requested(true);
+    crate::http_server::run(listener, app, stopped, std::time::Duration::from_secs(5)).await;
     client.delete_subscription(&id).await?;
     output.notice(&format!("deleted subscription {id}"));
     Ok(Done::Ok)

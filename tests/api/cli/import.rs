@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use super::{App, Dir, kirim, kirim_at, without_bulk_upsert};
+use crate::fixtures::{contact_path, contacts_path};
 use crate::support::{TestApp, unique_phone};
 
 #[tokio::test]
@@ -72,7 +73,7 @@ async fn a_dry_run_checks_the_file_and_sends_nothing() {
 }
 
 #[tokio::test]
-async fn re_running_an_import_creates_nothing_twice_and_a_changed_row_is_updated() {
+async fn re_running_an_import_creates_nothing_twice_and_puts_back_what_changed_since() {
     let app = TestApp::spawn().await;
     let org = app.org().await;
     let dir = Dir::new();
@@ -88,9 +89,19 @@ async fn re_running_an_import_creates_nothing_twice_and_a_changed_row_is_updated
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert_eq!(first.json()["created"], 2100);
     assert_eq!(first.json()["replayed_chunks"], 0);
+    // Renamed elsewhere, then the same file again: it is applied again, not replayed.
+    let filter = format!("{}?phone={}", contacts_path(&org), phones[0].replace('+', "%2B"));
+    let id = app.get(&org.key, &filter).await.data()[0]["id"].as_str().unwrap().to_owned();
+    let renamed =
+        app.patch(&org.key, &contact_path(&org, &id), &json!({ "name": "Renamed" })).await;
+    renamed.assert_status(reqwest::StatusCode::OK);
     let second = kirim(&app, &org, &args).await;
     assert_eq!(second.code, 0, "{}", second.stderr);
-    assert_eq!(second.json()["replayed_chunks"], 3, "the same chunks replay their stored answers");
+    assert_eq!(second.json()["replayed_chunks"], 0);
+    let counts = ["created", "updated", "unchanged"].map(|k| second.json()[k].clone());
+    assert_eq!(counts, [json!(0), json!(1), json!(2099)]);
+    let back = app.get(&org.key, &contact_path(&org, &id)).await;
+    assert_eq!(back.data()["name"], "Person 0");
     assert_eq!(app.count_rows("contacts").await, 2100);
 
     // The same people with one name changed: a new file, so new keys; upsert finds them all.
@@ -109,6 +120,21 @@ async fn re_running_an_import_creates_nothing_twice_and_a_changed_row_is_updated
     );
     assert_eq!(third.json()["unchanged"], 2099);
     assert_eq!(app.count_rows("contacts").await, 2100);
+}
+
+/// An export that fails leaves the file it would have replaced as it was.
+#[tokio::test]
+async fn a_failed_export_leaves_the_existing_file_untouched() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let dir = Dir::new();
+    let kept = "phone_number\n+14155550123\n";
+    let file = dir.file("customers.csv", kept);
+    let args = ["contacts", "export", "--account", "999999999999", "--output", &file];
+    let run = kirim(&app, &org, &args).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), kept);
+    assert!(!std::path::Path::new(&format!("{file}.part")).exists(), "nothing left beside it");
 }
 
 #[tokio::test]
@@ -244,8 +270,9 @@ async fn import_falls_back_to_one_contact_at_a_time_without_bulk_upsert() {
     let updated = app.get_contact(&org, existing["id"].as_str().unwrap()).await;
     assert_eq!(updated.data()["name"], "New");
 
-    // Again: nothing is created twice.
+    // Again: nothing is created twice; both numbers are found and already as the file says.
     let again = kirim_at(&proxy, &org, &args).await;
-    assert_eq!(again.json()["created"], 1, "the stored answer of the keyed POST is replayed");
+    let counts = ["created", "updated", "unchanged"].map(|k| again.json()[k].clone());
+    assert_eq!(counts, [json!(0), json!(0), json!(2)]);
     assert_eq!(app.count_rows("contacts").await, 2);
 }
