@@ -51,6 +51,18 @@ pub fn read(bytes: &[u8]) -> Result<Vec<Result<Row, RowError>>, Failure> {
     for record in reader.records() {
         let record = record?;
         let line = record.position().map_or(0, csv::Position::line);
+        // A row of more or fewer cells than the header (an unquoted comma in a name, say) would
+        // put its values under the wrong columns: reported, never guessed at.
+        if record.len() != header.len() {
+            let phone = header.iter().position(|h| h == "phone_number").and_then(|i| record.get(i));
+            rows.push(Err(RowError {
+                line,
+                phone_number: phone.unwrap_or("").trim().to_owned(),
+                param: String::new(),
+                reason: format!("{} cells where the header has {}", record.len(), header.len()),
+            }));
+            continue;
+        }
         let cells: Vec<(&str, &str)> =
             header.iter().map(String::as_str).zip(record.iter().map(str::trim)).collect();
         let row = parse(line, &cells).and_then(|row| {
@@ -165,6 +177,25 @@ mod tests {
         let meta = item.fields.metadata.clone().unwrap().unwrap();
         assert_eq!(meta, serde_json::json!({ "visits": 3 }).as_object().unwrap().clone());
         assert_eq!(item.fields.email, None, "empty cells are left out");
+    }
+
+    #[test]
+    fn a_row_of_more_or_fewer_cells_than_the_header_is_reported_not_guessed_at() {
+        let file = "phone_number,name,city\n\
+                    +14155550123,Doe, John,Jakarta\n\
+                    +14155550124,Ana\n\
+                    +14155550125,Budi,Bandung\n";
+        let rows = read(file.as_bytes()).unwrap();
+        let bad: Vec<(u64, &str)> = rows
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .map(|e| (e.line, e.reason.as_str()))
+            .collect();
+        assert_eq!(
+            bad,
+            [(2, "4 cells where the header has 3"), (3, "2 cells where the header has 3")]
+        );
+        assert_eq!(rows[2].as_ref().unwrap().item.phone_number, "+14155550125");
     }
 
     #[test]
