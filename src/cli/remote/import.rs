@@ -70,7 +70,9 @@ pub async fn run(client: &Client, output: Output, args: ImportArgs) -> Result<Do
         ..Default::default()
     };
 
-    if !args.dry_run {
+    let sending = if args.dry_run {
+        Ok(())
+    } else {
         let job = Job {
             client,
             output,
@@ -78,14 +80,17 @@ pub async fn run(client: &Client, output: Output, args: ImportArgs) -> Result<Do
             label: args.label.as_deref(),
             key: format!("import-{}", crate::ids::ulid().to_lowercase()),
         };
-        job.send(valid, &mut summary, &mut errors).await?;
-    }
+        job.send(valid, &mut summary, &mut errors).await
+    };
 
+    // Also when sending stopped part-way (the server gone, a 5xx): what went through and the
+    // rows refused so far are reported before the failure.
     errors.sort_by_key(|e| e.line);
     summary.failed = errors.len() as u64;
     summary.errors_file = write_errors(&args.file, &errors)?;
     let sent = summary.created + summary.updated + summary.unchanged;
     output.result(&summary, || human(&summary));
+    sending?;
     match (summary.failed, sent) {
         (0, _) => Ok(Done::Ok),
         (_, 0) if !args.dry_run => Err(Failure::Input(format!(

@@ -122,6 +122,26 @@ async fn re_running_an_import_creates_nothing_twice_and_puts_back_what_changed_s
     assert_eq!(app.count_rows("contacts").await, 2100);
 }
 
+/// An import the server stops part-way still reports what it found: the summary, and the rows
+/// refused so far in their file.
+#[tokio::test]
+async fn an_import_that_stops_part_way_still_reports_its_refused_rows() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let dir = Dir::new();
+    let file = dir.file("p.csv", &format!("phone_number\n{}\nbad\n", unique_phone()));
+    let unknown_label = "lbl_01JZZZZZZZZZZZZZZZZZZZZZZZ";
+    let args =
+        ["contacts", "import", &file, "--account", &org.phone_number_id, "--label", unknown_label];
+    let run = kirim(&app, &org, &[&args[..], &["--json"]].concat()).await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("label_id"), "the server's reason: {}", run.stderr);
+    assert_eq!(run.json()["failed"], 1, "the bad row is reported");
+    let errors = std::fs::read_to_string(format!("{file}.errors.csv")).unwrap();
+    assert!(errors.contains(",bad,"), "{errors}");
+    assert_eq!(app.count_rows("contacts").await, 0);
+}
+
 /// An export that fails leaves the file it would have replaced as it was.
 #[tokio::test]
 async fn a_failed_export_leaves_the_existing_file_untouched() {
