@@ -44,6 +44,15 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
+/// As [`parse_rfc3339`], with a fraction finer than a millisecond rounded up: the first whole
+/// millisecond at or after the time, for a lower bound on times kept in milliseconds.
+pub fn parse_rfc3339_rounded_up(s: &str) -> Option<i64> {
+    let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
+    let nanos = t.unix_timestamp_nanos();
+    let ms = nanos.div_euclid(1_000_000) + i128::from(nanos.rem_euclid(1_000_000) > 0);
+    i64::try_from(ms).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +66,8 @@ mod tests {
         assert_eq!(rfc3339(253_402_300_799_999), "9999-12-31T23:59:59.999Z");
         assert_eq!(parse_rfc3339("2026-05-23T12:00:00.007+02:00"), Some(1_779_530_400_007));
         assert_eq!(parse_rfc3339("yesterday"), None);
+        assert_eq!(parse_rfc3339_rounded_up("2026-05-23T10:00:00.0071Z"), Some(1_779_530_400_008));
+        assert_eq!(parse_rfc3339_rounded_up("2026-05-23T10:00:00.007Z"), Some(1_779_530_400_007));
+        assert_eq!(parse_rfc3339_rounded_up("1969-12-31T23:59:59.9991Z"), Some(0));
     }
 }

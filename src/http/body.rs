@@ -85,6 +85,10 @@ pub async fn buffered(req: Request) -> std::result::Result<Request, Response> {
 
 /// Reads the whole body, refusing more than [`MAX_BODY_BYTES`].
 pub async fn read_body(body: axum::body::Body) -> Result<axum::body::Bytes> {
+    // A `Content-Length` over the limit is refused at once, not after waiting for the body.
+    if axum::body::HttpBody::size_hint(&body).lower() > MAX_BODY_BYTES as u64 {
+        return Err(ApiError::PayloadTooLarge);
+    }
     // A client trickling its body is cut off rather than holding a task (and, for a write, the
     // chance of a transaction) indefinitely.
     let read = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY_BYTES));

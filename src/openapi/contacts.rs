@@ -125,11 +125,11 @@ pub fn all() -> Vec<Op> {
         Op {
             tag: "contacts",
             summary: "Labels on a contact",
-            description: "All on one page, newest first.".into(),
-            params: vec![account_param(), contact_param()],
-            response_description: "The contact's labels",
+            description: "Newest first.".into(),
+            params: [account_param(), contact_param()].into_iter().chain(page_params()).collect(),
+            response_description: "A page of the contact's labels",
             response: list_envelope(schema_ref("Label")),
-            errors: vec![ACCOUNT, NOT_FOUND],
+            errors: vec![ACCOUNT, "invalid_limit", "invalid_cursor", NOT_FOUND],
             ..Op::new("get", LABELS, "v1.contact.list_labels")
         },
         Op {

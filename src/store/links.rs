@@ -424,19 +424,39 @@ pub async fn detach(conn: Conn<'_>, label: &LabelId, contact: &ContactId) -> sql
 }
 
 /// Unlinks a label from every contact (before the label is deleted); returns those contacts.
-pub async fn detach_all(conn: Conn<'_>, label: &LabelId) -> sqlx::Result<Vec<ContactId>> {
+///
+/// On PostgreSQL the contacts are locked first, in id order, as every other writer of links
+/// locks them ([`bulk`], [`contacts::delete`]): a contact's deletion locks the contact, then
+/// deletes its links, so unlinking first and stamping the contacts after would wait on it in a
+/// cycle (a deadlock). The label is held exclusively, so no link to it appears meanwhile.
+pub async fn detach_all(mut conn: Conn<'_>, label: &LabelId) -> sqlx::Result<Vec<ContactId>> {
+    const LOCK: &str = "SELECT c.id FROM contact_labels l JOIN contacts c ON c.id = l.contact_id \
+        WHERE l.label_id = $1 ORDER BY c.id FOR NO KEY UPDATE OF c";
     const SQL: &str = "DELETE FROM contact_labels WHERE label_id = $1 RETURNING contact_id";
+    if let Conn::Postgres(c) = conn.reborrow() {
+        sqlx::query(LOCK).bind(label).execute(c).await?;
+    }
     on_conn!(conn, |c| sqlx::query_scalar(SQL).bind(label).fetch_all(c).await)
 }
 
-/// The labels on a contact, newest label first (a contact carries few; no paging needed).
+/// One page of the labels on a contact, newest label first: those before `after`, `limit + 1`
+/// rows at most.
 pub async fn labels_of(
     conn: Conn<'_>,
     org: &OrgId,
     contact: &ContactId,
+    after: Option<&LabelId>,
+    limit: i64,
 ) -> sqlx::Result<Vec<LabelRow>> {
     const SQL: &str = "SELECT l.id, l.team_id, l.name, l.color, l.created_at, l.updated_at \
         FROM contact_labels cl JOIN labels l ON l.id = cl.label_id \
-        WHERE l.org_id = $1 AND cl.contact_id = $2 ORDER BY l.id DESC";
-    on_conn!(conn, |c| sqlx::query_as(SQL).bind(org).bind(contact).fetch_all(c).await)
+        WHERE l.org_id = $1 AND cl.contact_id = $2 AND ($3 IS NULL OR l.id < $3) \
+        ORDER BY l.id DESC LIMIT $4";
+    on_conn!(conn, |c| sqlx::query_as(SQL)
+        .bind(org)
+        .bind(contact)
+        .bind(after)
+        .bind(limit + 1)
+        .fetch_all(c)
+        .await)
 }

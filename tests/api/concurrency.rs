@@ -249,6 +249,46 @@ async fn deleting_contacts_during_link_writes_leaves_no_link_to_a_deleted_contac
     }
 }
 
+/// A label deleted while its contacts are being deleted and bulk calls of another label write
+/// to them: all lock the contacts first, in one order, so none waits on another in a cycle (a
+/// deadlock would be a 500), and no link is left to a contact that is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deleting_a_label_while_deleting_its_contacts_never_deadlocks() {
+    const CONTACTS: usize = 100;
+    let app = Arc::new(TestApp::spawn().await);
+    let org = Arc::new(app.org_with_tier(Tier::Enterprise).await);
+    let other = app.label(&org, "Other").await;
+    for round in 0..10 {
+        let label = app.label(&org, &format!("Doomed {round}")).await;
+        let contacts = app.insert_contacts(&org, CONTACTS).await;
+        let body = json!({ "contact_ids": contacts, "label_id": label, "operation": "attach" });
+        app.post(&org.key, &bulk_path(&org), &body).await.assert_status(StatusCode::OK);
+
+        let writers: Vec<_> = ["attach", "detach", "attach"]
+            .into_iter()
+            .map(|op| {
+                let (app, org) = (app.clone(), org.clone());
+                let body = json!({ "contact_ids": contacts, "label_id": other, "operation": op });
+                tokio::spawn(async move { app.post(&org.key, &bulk_path(&org), &body).await })
+            })
+            .collect();
+        let deleters: Vec<_> = contacts
+            .iter()
+            .step_by(10)
+            .map(|id| {
+                let (app, org, path) = (app.clone(), org.clone(), contact_path(&org, id));
+                tokio::spawn(async move { app.delete(&org.key, &path).await })
+            })
+            .collect();
+        let deleted = app.delete(&org.key, &format!("/v1/labels/{label}")).await;
+        deleted.assert_status(StatusCode::OK);
+        for task in deleters.into_iter().chain(writers) {
+            task.await.unwrap().assert_status(StatusCode::OK);
+        }
+        assert_eq!(app.orphan_links().await, 0, "round {round}");
+    }
+}
+
 /// Bulk upsert and bulk label lock the contacts they share in one order, so calls of the two on
 /// the same contacts queue rather than deadlock, even where phone numbers sort against the ids.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -111,6 +111,30 @@ async fn a_body_over_1_mib_is_payload_too_large() {
     assert_eq!(app.count_rows("labels").await, 1);
 }
 
+/// A declared length over the limit is refused on sight: the server does not wait for a body
+/// it would refuse (the client here never sends one).
+#[tokio::test]
+async fn a_declared_length_over_1_mib_is_refused_before_the_body_arrives() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let address = app.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "POST /v1/labels HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 99999999999\r\n\r\n",
+        org.key
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0; 4096];
+    // Well inside the 10 s the server gives a body to arrive.
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), stream.read(&mut answer));
+    let n = read.await.expect("answered before the body timeout").unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("payload_too_large"), "{answer}");
+}
+
 #[tokio::test]
 async fn an_unknown_route_is_route_not_found_with_or_without_a_key() {
     let app = TestApp::spawn().await;

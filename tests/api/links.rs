@@ -50,7 +50,7 @@ async fn detaching_answers_attached_false_and_detaching_an_absent_link_is_a_no_o
 }
 
 #[tokio::test]
-async fn a_contacts_labels_are_listed_newest_first_on_one_page() {
+async fn a_contacts_labels_are_listed_newest_first_and_paged() {
     let app = TestApp::spawn().await;
     let org = app.org().await;
     let contact = app.contact(&org, &unique_phone()).await;
@@ -70,16 +70,34 @@ async fn a_contacts_labels_are_listed_newest_first_on_one_page() {
     }
     app.attach(&org, &bystander, &app.label(&org, "Elsewhere").await).await;
 
-    let r = app.get(&org.key, &format!("{path}?limit=5")).await;
-    r.assert_status(StatusCode::OK);
-    assert_list_envelope(&r);
-    assert_eq!(r.body["has_more"], false, "everything on one page, whatever the limit");
-    assert_eq!(r.body["next_cursor"], json!(null));
-    let data = r.data().as_array().unwrap();
-    data.iter().for_each(assert_label_shape);
-    let listed: Vec<&str> = data.iter().map(|l| l["id"].as_str().unwrap()).collect();
-    let expected: Vec<&str> = labels.iter().rev().map(String::as_str).collect();
+    let mut listed = Vec::new();
+    let mut url = format!("{path}?limit=7");
+    loop {
+        let r = app.get(&org.key, &url).await;
+        r.assert_status(StatusCode::OK);
+        assert_list_envelope(&r);
+        let data = r.data().as_array().unwrap();
+        assert!(data.len() <= 7);
+        data.iter().for_each(assert_label_shape);
+        listed.extend(data.iter().map(|l| l["id"].as_str().unwrap().to_owned()));
+        match r.body["next_cursor"].as_str() {
+            Some(cursor) => url = format!("{path}?limit=7&cursor={cursor}"),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = labels.iter().rev().cloned().collect();
     assert_eq!(listed, expected);
+
+    for (query, code) in [("limit=0", "invalid_limit"), ("limit=abc", "invalid_limit")] {
+        let r = app.get(&org.key, &format!("{path}?{query}")).await;
+        r.assert_error(StatusCode::BAD_REQUEST, code);
+    }
+    // A cursor of another contact's labels does not page this one.
+    let other = format!("{}/labels", contact_path(&org, &bystander));
+    let first = app.get(&org.key, &format!("{path}?limit=1")).await;
+    let cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
+    let r = app.get(&org.key, &format!("{other}?cursor={cursor}")).await;
+    r.assert_error(StatusCode::BAD_REQUEST, "invalid_cursor");
 }
 
 #[tokio::test]

@@ -1,5 +1,7 @@
 //! One contact's labels: list, attach, detach.
 
+use axum::extract::State;
+
 use super::{find, parse_id};
 use crate::api::accounts;
 use crate::api::events::{self, LabelChanges};
@@ -9,25 +11,36 @@ use crate::clock;
 use crate::error::{ApiError, Result};
 use crate::http::body::JsonObject;
 use crate::http::db::DbConn;
+use crate::http::page::PageRequest;
 use crate::http::path::Path;
+use crate::http::query::QueryParams;
 use crate::http::tenant::Tenant;
-use crate::ids::{ContactId, OrgId};
+use crate::ids::{ContactId, LabelId, OrgId};
+use crate::state::AppState;
 use crate::store::accounts::AccountRow;
 use crate::store::links::LabelHold;
 use crate::store::{self, Conn};
 use crate::webhooks::outbox;
 use crate::wire::{Data, List};
 
-/// Every label on the contact, newest first, on one page (a contact carries a handful).
+/// The labels on the contact, newest first, paged like every list.
 pub async fn list(
+    State(state): State<AppState>,
     tenant: Tenant,
     mut db: DbConn,
     Path((phone_number_id, id)): Path<(String, String)>,
+    query: QueryParams,
 ) -> Result<List<LabelOut>> {
     let account = accounts::resolve(db.conn(), &tenant, &phone_number_id).await?;
     let contact = find(db.conn(), &tenant, &account, &parse_id(&id)?).await?;
-    let rows = store::links::labels_of(db.conn(), &tenant.org_id, &contact.id).await?;
-    Ok(List { data: rows.into_iter().map(LabelOut::from).collect(), next_cursor: None })
+    let scope = format!("contact_labels|{}|{}", tenant.org_id, contact.id);
+    let page = PageRequest::parse(&query, &state.cursors, scope)?;
+    let after = page.after(LabelId::parse)?;
+    let mut rows =
+        store::links::labels_of(db.conn(), &tenant.org_id, &contact.id, after.as_ref(), page.limit)
+            .await?;
+    let next_cursor = page.finish(&mut rows, &state.cursors, |l| l.id.as_str());
+    Ok(List { data: rows.into_iter().map(LabelOut::from).collect(), next_cursor })
 }
 
 /// Attaching twice is a no-op success. The label must be of the contact's team, as in bulk.

@@ -98,8 +98,10 @@ pub async fn list(
 }
 
 /// An RFC 3339 timestamp, as epoch milliseconds.
+/// Rounded up to the millisecond, as `updated_at` is kept: `updated_at ≥ updated_since` holds
+/// for every contact returned, also for a timestamp with a finer fraction.
 fn parse_updated_since(raw: &str) -> Result<i64> {
-    crate::clock::parse_rfc3339(raw).ok_or_else(|| {
+    crate::clock::parse_rfc3339_rounded_up(raw).ok_or_else(|| {
         ApiError::invalid_field(
             "updated_since",
             "`updated_since` must be an RFC 3339 timestamp (2026-05-23T10:00:00.000Z).",

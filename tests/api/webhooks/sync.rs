@@ -76,6 +76,26 @@ async fn a_malformed_updated_since_is_refused() {
     }
 }
 
+/// `updated_at ≥ updated_since` holds also for a watermark finer than the millisecond
+/// `updated_at` is kept in: the contact changed in that millisecond, before the watermark, is
+/// not returned.
+#[tokio::test]
+async fn a_watermark_finer_than_a_millisecond_returns_no_earlier_change() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let contact = app.contact(&org, &crate::support::unique_phone()).await;
+    let stamped = app.get(&org.key, &format!("{}/{contact}", contacts_path(&org))).await;
+    let at = stamped.data()["updated_at"].as_str().unwrap().to_owned();
+    let ids_since = |mark: String| {
+        let app = &app;
+        let org = &org;
+        async move { ids(&walk(app, org, &format!("updated_since={mark}")).await).join(",") }
+    };
+    assert_eq!(ids_since(at.clone()).await, contact, "at its own millisecond");
+    let finer = at.replace('Z', "1Z"); // a tenth of a millisecond later
+    assert_eq!(ids_since(finer).await, "", "{at} is before the watermark");
+}
+
 /// Changes since a fresh watermark, after a short pause so the next write stamps later.
 async fn watermark() -> String {
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
