@@ -108,11 +108,11 @@ impl Dispatcher {
         if free == 0 {
             return Ok(false);
         }
-        let saturated = self.saturated_subscriptions();
+        let busy = self.busy_subscriptions();
         let limits = ClaimLimits {
             total: free as i64,
             per_subscription: self.config.per_subscription as i64,
-            saturated: &saturated,
+            in_flight: &busy,
         };
         let now = clock::now_ms();
         let lease_until = now + millis(self.config.timeout + LEASE_MARGIN);
@@ -158,12 +158,15 @@ impl Dispatcher {
         Some([global, own])
     }
 
-    /// Subscriptions with every slot taken; idle entries are dropped on the way.
-    fn saturated_subscriptions(&self) -> Vec<SubscriptionId> {
+    /// Subscriptions with attempts in flight, and how many; idle entries are dropped on the way.
+    fn busy_subscriptions(&self) -> Vec<(SubscriptionId, i64)> {
         let mut map =
             self.per_subscription.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.retain(|_, slots| slots.available_permits() < self.config.per_subscription);
-        map.iter().filter(|(_, s)| s.available_permits() == 0).map(|(id, _)| id.clone()).collect()
+        let all = self.config.per_subscription;
+        map.retain(|_, slots| slots.available_permits() < all);
+        map.iter()
+            .map(|(id, slots)| (id.clone(), (all - slots.available_permits()) as i64))
+            .collect()
     }
 
     /// Updates the backlog gauge and says how long to sleep: until the next scheduled attempt,

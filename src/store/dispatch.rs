@@ -32,20 +32,20 @@ pub struct Job {
 pub struct ClaimLimits<'a> {
     pub total: i64,
     pub per_subscription: i64,
-    /// Subscriptions that already have all their in-flight slots taken on this node.
-    pub saturated: &'a [SubscriptionId],
+    /// Subscriptions with attempts in flight on this node, and how many.
+    pub in_flight: &'a [(SubscriptionId, i64)],
 }
 
-/// Leases up to `limits.total` due deliveries of active subscriptions until `lease_until`, in
-/// schedule order with at most `limits.per_subscription` per subscription, so one subscription's
-/// backlog never fills a claim. Only the 2,000 oldest due rows are ranked, so a claim costs the
-/// same whatever the backlog (ranking a backlog of tens of thousands took a second on SQLite).
-/// The rows of saturated subscriptions are left out before that cut, not after: a slow
-/// receiver's backlog would otherwise fill the window and hold back every other subscription's
-/// deliveries until it drained below 2,000 (contract §8.5). The walk still steps over those
-/// rows, which costs far less than ranking them. Run in a short transaction of its own. The rows come back in
-/// schedule order (`RETURNING` has none of its own), so that when a subscription has fewer free
-/// slots than rows claimed, the oldest are the ones sent.
+/// Leases up to `limits.total` due deliveries of active subscriptions until `lease_until`, at
+/// most `limits.per_subscription` per subscription counting those in flight. Each subscription
+/// with a free slot offers its oldest due rows (index `webhook_deliveries_subscription_due`), and
+/// the offers of the subscriptions with the fewest attempts in flight are taken first, those of
+/// equally busy subscriptions in a random order: every subscription gets its turn, however
+/// long another's backlog or however many subscriptions another organisation has busy
+/// (contract §8.5). A claim costs an index lookup
+/// per subscription, not a walk of the backlog. Run in a short transaction of its own. The rows
+/// come back in schedule order (`RETURNING` has none of its own), so that when a subscription
+/// has fewer free slots than rows claimed, the oldest are the ones sent.
 pub async fn claim(
     conn: Conn<'_>,
     node: &str,
@@ -65,21 +65,40 @@ async fn claim_unordered(
     lease_until: i64,
     limits: &ClaimLimits<'_>,
 ) -> sqlx::Result<Vec<Claimed>> {
-    // Shared head: due rows of active subscriptions, ranked within their subscription.
-    macro_rules! ranked {
-        ($saturated:literal) => {
+    // A subscription's oldest due rows, not leased: `$1` now, `$4` how many, `s` the
+    // subscription. The index's condition (`status IN …`) is repeated word for word, so that
+    // SQLite uses the partial index.
+    macro_rules! due_of_subscription {
+        ($columns:literal) => {
             concat!(
-                "WITH ranked AS (SELECT d.id, d.next_attempt_at, row_number() OVER \
-                 (PARTITION BY d.subscription_id ORDER BY d.next_attempt_at, d.id) AS n \
-                 FROM (SELECT id, subscription_id, next_attempt_at FROM webhook_deliveries \
-                 WHERE status IN ('pending', 'failed') AND next_attempt_at <= $1 \
-                 AND (locked_until IS NULL OR locked_until < $1) AND ",
-                $saturated,
-                " ORDER BY next_attempt_at, id LIMIT 2000) d \
-                 JOIN webhook_subscriptions s ON s.id = d.subscription_id \
-                 WHERE s.status = 'active' AND s.deleted_at IS NULL), \
-                 picked AS (SELECT id FROM ranked WHERE n <= $4 \
-                 ORDER BY next_attempt_at, id LIMIT $5) "
+                "SELECT ",
+                $columns,
+                " FROM webhook_deliveries \
+                 WHERE subscription_id = s.id AND status IN ('pending', 'failed') \
+                 AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until < $1) \
+                 ORDER BY next_attempt_at, id LIMIT $4"
+            )
+        };
+    }
+    // The offers of active subscriptions with a free slot; `busy` is `(subscription_id, n)`, the
+    // attempts in flight. The `$5` taken: fewest in flight first; among subscriptions with as
+    // many, in an order drawn at random for this claim (`turn`, one per subscription, so that a
+    // subscription's own rows stay oldest first). Oldest first across them would serve a long
+    // backlog before anything newer, and any fixed order would favour the same subscriptions
+    // at every claim.
+    macro_rules! picked {
+        ($busy:literal, $offers:expr) => {
+            concat!(
+                "WITH active AS MATERIALIZED (SELECT id, random() AS turn \
+                 FROM webhook_subscriptions WHERE status = 'active' AND deleted_at IS NULL), \
+                 offered AS (SELECT d.id, d.next_attempt_at, coalesce(busy.n, 0) AS busy, s.turn \
+                 FROM active s LEFT JOIN ",
+                $busy,
+                " ON busy.subscription_id = s.id ",
+                $offers,
+                " WHERE coalesce(busy.n, 0) < $4), \
+                 picked AS (SELECT id FROM offered \
+                 ORDER BY busy, turn, next_attempt_at, id LIMIT $5) "
             )
         };
     }
@@ -87,49 +106,60 @@ async fn claim_unordered(
     // the locked rows because a row another node leased since this statement's snapshot is
     // re-checked against its new version there.
     const POSTGRES: &str = concat!(
-        ranked!("subscription_id <> ALL($6::text[])"),
+        picked!(
+            "unnest($6::text[], $7::int8[]) AS busy (subscription_id, n)",
+            concat!("CROSS JOIN LATERAL (", due_of_subscription!("id, next_attempt_at"), ") d")
+        ),
         "UPDATE webhook_deliveries SET locked_by = $2, locked_until = $3 WHERE id IN \
          (SELECT id FROM webhook_deliveries WHERE id IN (SELECT id FROM picked) \
          AND status IN ('pending', 'failed') \
          AND (locked_until IS NULL OR locked_until < $1) FOR UPDATE SKIP LOCKED) \
          RETURNING id, subscription_id, attempts, next_attempt_at"
     );
-    // SQLite: one writer at a time (BEGIN IMMEDIATE), so no row locks to skip.
+    // SQLite: no LATERAL, so each subscription's offer is a correlated `IN`, and the busy ones
+    // come as a JSON object; one writer at a time (BEGIN IMMEDIATE), so no row locks to skip.
     const SQLITE: &str = concat!(
-        ranked!("subscription_id NOT IN (SELECT value FROM json_each($6))"),
+        picked!(
+            "(SELECT key AS subscription_id, value AS n FROM json_each($6)) AS busy",
+            concat!("JOIN webhook_deliveries d ON d.id IN (", due_of_subscription!("id"), ")")
+        ),
         "UPDATE webhook_deliveries SET locked_by = $2, locked_until = $3 \
          WHERE id IN (SELECT id FROM picked) RETURNING id, subscription_id, attempts, next_attempt_at"
     );
     match conn {
         Conn::Postgres(c) => {
             walk_the_due_index(&mut *c).await?;
+            let (ids, counts): (Vec<&str>, Vec<i64>) =
+                limits.in_flight.iter().map(|(id, n)| (id.as_str(), *n)).unzip();
             sqlx::query_as(POSTGRES)
                 .bind(now)
                 .bind(node)
                 .bind(lease_until)
                 .bind(limits.per_subscription)
                 .bind(limits.total)
-                .bind(limits.saturated)
+                .bind(ids)
+                .bind(counts)
                 .fetch_all(c)
                 .await
         }
         Conn::Sqlite(c) => {
-            let saturated = serde_json::to_string(limits.saturated).unwrap_or_default();
+            let busy: serde_json::Map<String, serde_json::Value> =
+                limits.in_flight.iter().map(|(id, n)| (id.to_string(), (*n).into())).collect();
             sqlx::query_as(SQLITE)
                 .bind(now)
                 .bind(node)
                 .bind(lease_until)
                 .bind(limits.per_subscription)
                 .bind(limits.total)
-                .bind(saturated)
+                .bind(serde_json::Value::Object(busy).to_string())
                 .fetch_all(c)
                 .await
         }
     }
 }
 
-/// For the rest of the transaction, makes PostgreSQL read a window of due rows (the oldest 2,000)
-/// by walking the due index in order and stopping. A backlog grows faster than autovacuum
+/// For the rest of the transaction, makes PostgreSQL read due rows by walking an index in order
+/// and stopping (the claim's per-subscription heads; the strays' window of the oldest 2,000). A backlog grows faster than autovacuum
 /// analyses the table, and with the statistics of a small table the planner read every due row
 /// through a bitmap and sorted them: 80-120 ms a claim at 100,000 due rows, 25 deliveries a
 /// second. The statements are also planned for their values at every run: the generic plan a

@@ -223,6 +223,34 @@ async fn a_slow_receivers_backlog_past_the_claim_window_holds_up_no_other_subscr
     assert!(slow.got().len() <= 2 * PER_SUBSCRIPTION, "the slow one never had more than its slots");
 }
 
+/// One organisation's backlog on twenty subscriptions, to a receiver that keeps up: more
+/// subscriptions busy than the node has slots for them all (64 in flight, 4 a subscription),
+/// and more due rows than one claim used to look at (the oldest 2,000). Another organisation's
+/// delivery still goes out at once, not after the backlog has drained.
+#[tokio::test]
+async fn a_long_backlog_of_one_organisation_holds_up_no_other() {
+    let app = dispatching_app().await;
+    let (busy_org, quiet_org) = (app.org_without_limits().await, app.org().await);
+    let busy = Receiver::start().await;
+    let quiet = Receiver::start().await;
+    for _ in 0..20 {
+        subscribe(&app, &busy_org, &busy.url).await;
+    }
+    subscribe(&app, &quiet_org, &quiet.url).await;
+
+    // 1,000 contacts, twenty subscriptions: 20,000 deliveries due at once.
+    let path = format!("/v1/{}/contacts/bulk_upsert", busy_org.phone_number_id);
+    let contacts: Vec<_> =
+        (0..1000).map(|_| serde_json::json!({ "phone_number": unique_phone() })).collect();
+    let r = app.post(&busy_org.key, &path, &serde_json::json!({ "contacts": contacts })).await;
+    r.assert_status(StatusCode::OK);
+    busy.wait_for(1, Duration::from_secs(10)).await;
+    app.contact(&quiet_org, &unique_phone()).await;
+    quiet.wait_for(1, Duration::from_secs(10)).await;
+    let sent = busy.got().len();
+    assert!(sent < 10_000, "the other delivery waited until {sent} of the 20,000 had gone");
+}
+
 /// A subscription made where private targets were allowed, then sent by a node where they are
 /// not: every attempt is refused before connecting and recorded as `connect_error`.
 #[tokio::test]
