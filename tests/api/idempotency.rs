@@ -12,6 +12,22 @@ async fn post_keyed(app: &TestApp, org: &Org, path: &str, key: &str, body: &Valu
     send(app.request(Method::POST, &org.key, path).header("Idempotency-Key", key).json(body)).await
 }
 
+/// On PostgreSQL (else `None`): a server, an organisation, and a second node over the same
+/// database that waits only 300 ms for another request's claim.
+async fn postgres_with_a_short_claim_wait() -> Option<(TestApp, Org, TestApp)> {
+    let app = TestApp::spawn().await;
+    if !app.is_postgres() {
+        return None;
+    }
+    let org = app.org().await;
+    let state = kirim::state::AppState::new(app.db.clone())
+        .await
+        .unwrap()
+        .with_idempotency_wait(Duration::from_millis(300));
+    let node = TestApp::serve_state(state).await;
+    Some((app, org, node))
+}
+
 fn contacts_path(org: &Org) -> String {
     format!("/v1/{}/contacts", org.phone_number_id)
 }
@@ -198,18 +214,9 @@ async fn concurrent_duplicates_wait_and_replay_with_one_effect() {
 
 #[tokio::test]
 async fn a_duplicate_still_running_after_the_wait_is_409_on_postgres() {
-    let app = TestApp::spawn().await;
-    if !app.is_postgres() {
-        // SQLite serialises writers in the process: a duplicate always waits for the first to
-        // finish and replays (covered above); there is no "still running" state to observe.
-        return;
-    }
-    let org = app.org().await;
-    let state = kirim::state::AppState::new(app.db.clone())
-        .await
-        .unwrap()
-        .with_idempotency_wait(Duration::from_millis(300));
-    let node = TestApp::serve_state(state).await;
+    // SQLite serialises writers in the process: a duplicate always waits for the first to
+    // finish and replays (covered above); there is no "still running" state to observe.
+    let Some((app, org, node)) = postgres_with_a_short_claim_wait().await else { return };
     let path = contacts_path(&org);
     let body = json!({ "phone_number": unique_phone() });
 
@@ -239,17 +246,8 @@ async fn a_duplicate_still_running_after_the_wait_is_409_on_postgres() {
 /// goes on once the label is free, and does not fail.
 #[tokio::test]
 async fn a_keyed_request_may_wait_for_its_label_longer_than_the_claim_wait_on_postgres() {
-    let app = TestApp::spawn().await;
-    if !app.is_postgres() {
-        // SQLite serialises writers in the process: there is no lock of a label to wait for.
-        return;
-    }
-    let org = app.org().await;
-    let state = kirim::state::AppState::new(app.db.clone())
-        .await
-        .unwrap()
-        .with_idempotency_wait(Duration::from_millis(300));
-    let node = TestApp::serve_state(state).await;
+    // SQLite serialises writers in the process: there is no lock of a label to wait for.
+    let Some((app, org, node)) = postgres_with_a_short_claim_wait().await else { return };
     let contacts = app.contacts(&org, 2).await;
     let label = app.label(&org, "VIP").await;
 
