@@ -40,12 +40,12 @@ pub struct ClaimLimits<'a> {
 /// most `limits.per_subscription` per subscription counting those in flight. Each subscription
 /// with a free slot offers its oldest due rows (index `webhook_deliveries_subscription_due`), and
 /// the offers of the subscriptions with the fewest attempts in flight are taken first, those of
-/// equally busy subscriptions in a random order: every subscription gets its turn, however
-/// long another's backlog or however many subscriptions another organisation has busy
-/// (contract §8.5). A claim costs an index lookup
-/// per subscription, not a walk of the backlog. Run in a short transaction of its own. The rows
-/// come back in schedule order (`RETURNING` has none of its own), so that when a subscription
-/// has fewer free slots than rows claimed, the oldest are the ones sent.
+/// equally busy subscriptions in a random order: every subscription gets its turn, however long
+/// another's backlog or however many subscriptions another organisation has busy (contract
+/// §8.5). A claim costs an index lookup per subscription, not a walk of the backlog. Run in a
+/// short transaction of its own. The rows come back in schedule order (`RETURNING` has none of
+/// its own), so that when a subscription has fewer free slots than rows claimed, the oldest are
+/// the ones sent.
 pub async fn claim(
     conn: Conn<'_>,
     node: &str,
