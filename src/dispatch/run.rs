@@ -21,6 +21,8 @@ const PURGE_EVERY: Duration = Duration::from_secs(600);
 const PURGE_BATCH: i64 = 1_000;
 /// How often deliveries left due for a subscription that stopped receiving are settled
 /// ([`attempts::settle_strays`]): they are rare (a race on PostgreSQL), and nothing waits on them.
+/// Never more often than the loop's poll, so that a node told to poll rarely (the instruction
+/// count check, where any timer inside a scenario is counted as its cost) is quiet in between.
 const SETTLE_EVERY: Duration = Duration::from_secs(2);
 
 /// How often, at most, the loop looks up the next scheduled attempt while attempts are in flight.
@@ -205,7 +207,7 @@ impl Dispatcher {
 
     async fn settle_forever(self: Arc<Self>) {
         loop {
-            tokio::time::sleep(SETTLE_EVERY).await;
+            tokio::time::sleep(SETTLE_EVERY.max(self.config.poll)).await;
             match self.settle().await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(
