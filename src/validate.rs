@@ -94,6 +94,19 @@ pub fn team_id(s: &str) -> Result<TeamId> {
     })
 }
 
+/// Whether two metadata objects hold the same values. JSON has one kind of number, so `1` and
+/// `1.0` are the same value (a PATCH that sends one for the other changes nothing); two integers
+/// compare exactly, beyond what a float can tell apart.
+pub fn same_metadata(a: &Map<String, Value>, b: &Map<String, Value>) -> bool {
+    let same = |x: &Value, y: &Value| match (x, y) {
+        (Value::Number(m), Value::Number(n)) if m.is_f64() || n.is_f64() => {
+            m.as_f64() == n.as_f64()
+        }
+        _ => x == y,
+    };
+    a.len() == b.len() && a.iter().all(|(key, x)| b.get(key).is_some_and(|y| same(x, y)))
+}
+
 /// Checks a metadata object as it will be stored (after any merge).
 pub fn metadata(map: &Map<String, Value>) -> Result<()> {
     if map.len() > METADATA_MAX_KEYS {
@@ -159,6 +172,24 @@ fn max_chars<'a>(param: &str, s: &'a str, max: usize) -> Result<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metadata_numbers_compare_as_numbers_and_integers_exactly() {
+        let map = |v: Value| v.as_object().unwrap().clone();
+        let same = |a: Value, b: Value| same_metadata(&map(a), &map(b));
+        assert!(same(
+            serde_json::json!({ "a": 1, "b": "x" }),
+            serde_json::json!({ "b": "x", "a": 1.0 })
+        ));
+        assert!(!same(serde_json::json!({ "a": 1 }), serde_json::json!({ "a": 1.5 })));
+        assert!(!same(serde_json::json!({ "a": 1 }), serde_json::json!({ "a": "1" })));
+        assert!(!same(serde_json::json!({ "a": 1 }), serde_json::json!({ "a": 1, "b": null })));
+        let (big, next) = (
+            serde_json::json!({ "a": 9_007_199_254_740_993_u64 }),
+            serde_json::json!({ "a": 9_007_199_254_740_992_u64 }),
+        );
+        assert!(!same(big, next), "two integers a float cannot tell apart are still two");
+    }
 
     #[test]
     fn phone_rules_follow_the_contract() {

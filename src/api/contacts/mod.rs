@@ -229,12 +229,12 @@ async fn update(
     Ok(Data(contact))
 }
 
-/// The fields a PATCH changed, sorted by name (metadata compared as JSON, not as text).
+/// The fields a PATCH changed, sorted by name (metadata compared as values, not as text).
 fn changed_fields(before: &ContactRow, after: &ContactFields) -> Vec<&'static str> {
-    let json = |text: &str| serde_json::from_str::<Value>(text).unwrap_or(Value::Null);
+    let json = |text: &str| serde_json::from_str::<Map<String, Value>>(text).unwrap_or_default();
     [
         ("email", before.email != after.email),
-        ("metadata", json(&before.metadata) != json(&after.metadata)),
+        ("metadata", !validate::same_metadata(&json(&before.metadata), &json(&after.metadata))),
         ("name", before.name != after.name),
         ("team_id", before.team_id != after.team_id),
     ]

@@ -403,7 +403,7 @@ fn patch(
     if fields.email != current.email {
         changed.push("email");
     }
-    if metadata != current_metadata {
+    if !validate::same_metadata(&metadata, &current_metadata) {
         changed.push("metadata");
     }
     if fields.name != current.name {

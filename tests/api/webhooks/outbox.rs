@@ -81,9 +81,16 @@ async fn no_change_no_event() {
     let path = format!("{}/{id}", contacts_path(&org));
     let baseline = events(&app, &org).await.len();
 
-    // Equal values, metadata in another key order, a label renamed to its own name.
+    // Equal values, metadata in another key order or a number written another way (JSON's `1`
+    // and `1.0` are one number), a label renamed to its own name.
     let same = json!({ "name": "Bo", "metadata": { "b": 2, "a": 1 }, "email": null });
     app.patch(&org.key, &path, &same).await.assert_status(StatusCode::OK);
+    let same_number = json!({ "metadata": { "a": 1.0 } });
+    app.patch(&org.key, &path, &same_number).await.assert_status(StatusCode::OK);
+    let upsert =
+        json!({ "contacts": [{ "phone_number": "+14155550121", "metadata": { "b": 2.0 } }] });
+    let r = app.post(&org.key, &format!("{}/bulk_upsert", contacts_path(&org)), &upsert).await;
+    assert_eq!(r.data()["unchanged"], 1);
     app.patch(&org.key, &format!("/v1/labels/{label}"), &json!({ "name": "VIP", "color": "gray" }))
         .await
         .assert_status(StatusCode::OK);
