@@ -40,17 +40,19 @@ pub fn rfc3339(ms: i64) -> String {
 
 /// Parses any RFC 3339 timestamp (any offset) into epoch milliseconds.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
-    Some((t.unix_timestamp_nanos() / 1_000_000) as i64)
+    Some((unix_nanos(s)? / 1_000_000) as i64)
 }
 
 /// As [`parse_rfc3339`], with a fraction finer than a millisecond rounded up: the first whole
 /// millisecond at or after the time, for a lower bound on times kept in milliseconds.
 pub fn parse_rfc3339_rounded_up(s: &str) -> Option<i64> {
-    let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
-    let nanos = t.unix_timestamp_nanos();
+    let nanos = unix_nanos(s)?;
     let ms = nanos.div_euclid(1_000_000) + i128::from(nanos.rem_euclid(1_000_000) > 0);
     i64::try_from(ms).ok()
+}
+
+fn unix_nanos(s: &str) -> Option<i128> {
+    Some(OffsetDateTime::parse(s, &Rfc3339).ok()?.unix_timestamp_nanos())
 }
 
 #[cfg(test)]

@@ -42,7 +42,8 @@ pub struct WebhookArgs {
     pub retention_days: u32,
     /// Milliseconds the dispatcher waits at most before looking for due deliveries again. A new
     /// event on this node wakes it at once; the poll finds retries that came due and, on SQLite,
-    /// events written by other nodes.
+    /// events written by other nodes. Stray deliveries are settled every 2 s, or at this interval
+    /// if longer.
     #[arg(long = "webhook-poll-ms", env = "KIRIM_WEBHOOK_POLL_MS",
         default_value_t = DEFAULT_POLL.as_millis() as u64,
         value_parser = clap::value_parser!(u64).range(10..=60_000))]
