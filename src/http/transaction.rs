@@ -226,9 +226,10 @@ async fn idempotent(
             // A failed request keeps no effect, but its answer is stored like any other.
             records::rollback_to_savepoint(tx.conn()).await?;
         }
-        let mut text = String::from_utf8_lossy(&body).into_owned();
+        let mut text = String::from_utf8_lossy(&body);
         if head.extensions.get::<ShowsSecret>().is_some() {
-            text = secret::seal_text(state.webhooks.secret_key.as_ref(), text);
+            let key = state.webhooks.secret_key.as_ref();
+            text = secret::seal_text(key, text.into_owned()).into();
         }
         let request_id = wire::current_request_id();
         records::complete(tx.conn(), &tenant.org_id, key, status.as_u16(), &text, &request_id)
