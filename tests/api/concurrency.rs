@@ -249,6 +249,45 @@ async fn deleting_contacts_during_link_writes_leaves_no_link_to_a_deleted_contac
     }
 }
 
+/// Single detaches of a label racing bulk calls of the same label on the same contacts: the
+/// single call locks its contact before it removes the link, in the bulk call's order, so
+/// neither waits on the other in a cycle (a deadlock would be a 500).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn single_detaches_and_bulk_calls_of_one_label_never_deadlock() {
+    const CONTACTS: usize = 100;
+    let app = Arc::new(TestApp::spawn().await);
+    let org = Arc::new(app.org_with_tier(Tier::Enterprise).await);
+    let label = Arc::new(app.label(&org, "Contested").await);
+    let contacts = Arc::new(app.insert_contacts(&org, CONTACTS).await);
+    let bulk = {
+        let (app, org, label, contacts) =
+            (app.clone(), org.clone(), label.clone(), contacts.clone());
+        tokio::spawn(async move {
+            for n in 0..30 {
+                let op = if n % 2 == 0 { "attach" } else { "detach" };
+                let body = json!({ "contact_ids": *contacts, "label_id": *label, "operation": op });
+                app.post(&org.key, &bulk_path(&org), &body).await.assert_status(StatusCode::OK);
+            }
+        })
+    };
+    let singles: Vec<_> = (0..2)
+        .map(|k| {
+            let (app, org, label, contacts) =
+                (app.clone(), org.clone(), label.clone(), contacts.clone());
+            tokio::spawn(async move {
+                for id in contacts.iter().skip(k).step_by(2).cycle().take(150) {
+                    let path = format!("{}/labels/{label}", contact_path(&org, id));
+                    app.delete(&org.key, &path).await.assert_status(StatusCode::OK);
+                }
+            })
+        })
+        .collect();
+    bulk.await.expect("no bulk call saw a server error");
+    for single in singles {
+        single.await.expect("no single detach saw a server error");
+    }
+}
+
 /// A label deleted while its contacts are being deleted and bulk calls of another label write
 /// to them: all lock the contacts first, in one order, so none waits on another in a cycle (a
 /// deadlock would be a 500), and no link is left to a contact that is gone.

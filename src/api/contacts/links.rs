@@ -91,7 +91,11 @@ pub async fn detach(
     store::links::lock_label(db.conn(), &tenant.org_id, &label_id, LabelHold::Links)
         .await?
         .ok_or(ApiError::not_found_param("label", "label_id"))?;
-    find(db.conn(), &tenant, &account, &contact_id).await?;
+    // Locked before the link is removed, as a bulk call locks its contacts before it touches
+    // their links: taken the other way round, the two could each wait on the other.
+    store::contacts::get_locked(db.conn(), &tenant.org_id, &account.phone_number_id, &contact_id)
+        .await?
+        .ok_or(ApiError::not_found_param("contact", "id"))?;
     if store::links::detach(db.conn(), &label_id, &contact_id).await? {
         let changes = LabelChanges::detached(&label_id);
         link_changed(db.conn(), &tenant.org_id, &account, &contact_id, &changes).await?;
