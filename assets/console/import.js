@@ -59,25 +59,56 @@ export async function importView(view, account) {
     fill(outcome, bar.el);
     const key = newKey('import');
     const total = { created: 0, updated: 0, unchanged: 0 };
+    const refused = [];
     let done = 0;
     bar.set(0, rows.length);
     try {
       for (const [n, chunk] of chunks(rows).entries()) {
-        const body = { contacts: chunk.map((r) => r.contact) };
-        if (label.value) body.label_id = label.value;
-        const answer = await keyedWrite('POST', `/v1/${account}/contacts/bulk_upsert`, body, `${key}-${n}`);
-        for (const name of Object.keys(total)) total[name] += answer.data[name];
+        const answer = await send(chunk, `${key}-${n}`, refused);
+        if (answer) for (const name of Object.keys(total)) total[name] += answer.data[name];
         done += chunk.length;
         bar.set(done, rows.length, `Imported ${done.toLocaleString()} of ${rows.length.toLocaleString()} rows`);
       }
       outcome.append(okBox(`Done: ${total.created.toLocaleString()} created, ${total.updated.toLocaleString()} updated, `
-        + `${total.unchanged.toLocaleString()} unchanged.`));
+        + `${total.unchanged.toLocaleString()} unchanged, ${refused.length.toLocaleString()} refused.`));
     } catch (error) {
       outcome.append(h('p', {}, `${done.toLocaleString()} rows were imported before this error:`), errorBox(error));
     } finally {
+      if (refused.length) {
+        outcome.append(h('div', { class: 'alert', role: 'alert' }, h('strong', {}, 'Rows the server refused'),
+          h('ul', { class: 'errors refused' }, refused.map((e) => h('li', {}, `Line ${e.line}: ${e.message}`)))));
+      }
       run.disabled = false;
     }
   }
+
+  /**
+   * One chunk through bulk_upsert. A row the server refuses (it names the row, `contacts[3].team_id`)
+   * goes to `refused` and the chunk is sent again without it, under a key of its own, so that one
+   * bad row does not stop the others. Resolves to the answer, or null when every row was refused.
+   */
+  async function send(chunk, key, refused) {
+    let rows = chunk;
+    for (let attempt = 0; rows.length; attempt++) {
+      const body = { contacts: rows.map((r) => r.contact) };
+      if (label.value) body.label_id = label.value;
+      try {
+        return await keyedWrite('POST', `/v1/${account}/contacts/bulk_upsert`, body, `${key}-${attempt}`);
+      } catch (error) {
+        const index = rowIndex(error);
+        if (index === null || index >= rows.length) throw error;
+        refused.push({ line: rows[index].line, message: error.message });
+        rows = rows.filter((_, i) => i !== index);
+      }
+    }
+    return null;
+  }
+}
+
+/** `contacts[12].email` → 12; null when the error names no row. */
+function rowIndex(error) {
+  const match = /^contacts\[(\d+)\]/.exec(error.param || '');
+  return match ? Number(match[1]) : null;
 }
 
 /** Rows in calls of at most CHUNK rows and MAX_BYTES of JSON. */

@@ -1,5 +1,6 @@
 // CSV import: the preview shows the first rows and every bad row; the good rows go in through
-// bulk_upsert (a new contact is created, a known phone number updated), checked through the API.
+// bulk_upsert (a new contact is created, a known phone number updated), checked through the API; a
+// row the server refuses is reported and the others go in.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -48,7 +49,7 @@ test('a CSV with bad rows is previewed with its errors, then its good rows are i
     }
 
     await page.getByRole('button', { name: 'Import 3 valid rows' }).click();
-    await page.getByText('Done: 2 created, 1 updated, 0 unchanged.').waitFor();
+    await page.getByText('Done: 2 created, 1 updated, 0 unchanged, 0 refused.').waitFor();
     assert.equal(await page.locator('.outcome progress').evaluate((b) => `${b.value}/${b.max}`), '3/3');
     const contacts = await listAll(org, `/v1/${account}/contacts?search=import`);
     const second = contacts.find((c) => c.phone_number === '+6288800000002');
@@ -77,10 +78,32 @@ test('a file written by `kirim contacts export` imports as the same contacts', a
   await page.goto(`${baseUrl}/console#/a/${account}/import`);
   await page.getByLabel('CSV file').setInputFiles({ name: 'export.csv', mimeType: 'text/csv', buffer: Buffer.from(exported) });
   await page.getByRole('button', { name: 'Import 1 valid row' }).click();
-  await page.getByText('Done: 1 created, 0 updated, 0 unchanged.').waitFor();
+  await page.getByText('Done: 1 created, 0 updated, 0 unchanged, 0 refused.').waitFor();
   const [made] = await listAll(org, `/v1/${account}/contacts?phone=%2B6288800000011`);
   assert.equal(made.name, 'Exported One');
   assert.deepEqual(made.metadata, { note: 'a, b', vip: true, visits: 3 }, 'metadata as it was, no id or times in it');
+  assertNoProblems(page);
+  await page.context().close();
+});
+
+test('a row the server refuses is reported by line and the rest of the file goes in', async () => {
+  const csv = [
+    'phone_number,name,team_id',
+    '+6288800000021,Refused Neighbour One,',
+    `+6288800000022,Refused Foreign Team,${orgs.b.team_id}`,
+    '+6288800000023,Refused Neighbour Two,',
+  ].join('\n');
+  const page = await open(browser, { width: 1440, expectedStatuses: [404] });
+  await signIn(page, org);
+  await page.goto(`${baseUrl}/console#/a/${account}/import`);
+  await page.getByLabel('CSV file').setInputFiles({ name: 'teams.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page.getByRole('button', { name: 'Import 3 valid rows' }).click();
+  await page.getByText('Done: 2 created, 0 updated, 0 unchanged, 1 refused.').waitFor();
+  const refused = await page.locator('.outcome ul.refused li').allTextContents();
+  assert.equal(refused.length, 1);
+  assert.match(refused[0], /^Line 3: /);
+  const made = await listAll(org, `/v1/${account}/contacts?search=refused`);
+  assert.deepEqual(made.map((c) => c.name).sort(), ['Refused Neighbour One', 'Refused Neighbour Two']);
   assertNoProblems(page);
   await page.context().close();
 });
