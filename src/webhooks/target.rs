@@ -153,6 +153,9 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         || (s[0] & 0xffc0) == 0xfec0 // site-local (deprecated)
         || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
         || (s[0] == 0x2001 && s[1] == 0) // Teredo
+        || (s[0] == 0x2001 && s[1] == 2 && s[2] == 0) // benchmarking (2001:2::/48)
+        || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1) // local-use NAT64 (64:ff9b:1::/48)
+        || s[..4] == [0x100, 0, 0, 0] // discard-only (100::/64)
         || s[..6] == [0; 6]) // IPv4-compatible (deprecated) and the like
 }
 
@@ -190,6 +193,9 @@ mod tests {
             "64:ff9b::a00:1",
             "2002:c0a8:101::1",
             "::127.0.0.1",
+            "64:ff9b:1::7f00:1",
+            "100::1",
+            "2001:2::1",
         ] {
             assert!(!public(ip), "{ip}");
         }
