@@ -1,13 +1,23 @@
 // CSV import rules, the same as `kirim contacts import`: a header row; `phone_number` required;
 // `name`, `email` and `team_id` are fields; `metadata` holds a JSON object (as `kirim contacts
 // export` writes it); `id`, `created_at` and `updated_at` (also written by export) are ignored;
-// every other column goes into `metadata` as a string. An empty cell leaves that field out (it
-// never clears a stored value).
+// every other column goes into `metadata` as a string. Those names match whatever their case.
+// An empty cell, or one of spaces only, leaves that field out (it never clears a stored value);
+// spaces around a phone number, an email or a team id are dropped, a name or a metadata value is
+// kept as written.
 
 import { contactProblems } from './rules.js';
 
 const FIELDS = ['phone_number', 'name', 'email', 'team_id'];
 const IGNORED = ['id', 'created_at', 'updated_at'];
+const TRIMMED = ['phone_number', 'email', 'team_id'];
+
+/** A header cell as a column name: a known column in lower case, any other as written. */
+function columnName(cell) {
+  const name = cell.trim();
+  const lower = name.toLowerCase();
+  return [...FIELDS, 'metadata', ...IGNORED].includes(lower) ? lower : name;
+}
 
 /** RFC 4180 records: `[{line, cells}]`, `line` being where the record starts (1-based). */
 function parseCsv(text) {
@@ -44,7 +54,7 @@ function parseCsv(text) {
 export function contactsFromCsv(text) {
   const records = parseCsv(text);
   if (records.length === 0) return { header: [], rows: [], errors: [{ line: 1, message: 'The file is empty.' }] };
-  const header = records[0].cells.map((h) => h.trim());
+  const header = records[0].cells.map(columnName);
   const duplicate = header.find((h, i) => header.indexOf(h) !== i);
   if (!header.includes('phone_number')) return { header, rows: [], errors: [{ line: 1, message: 'The header row has no phone_number column.' }] };
   if (duplicate !== undefined) return { header, rows: [], errors: [{ line: 1, message: `The column ${duplicate || '(empty)'} appears twice.` }] };
@@ -67,8 +77,9 @@ export function contactsFromCsv(text) {
     }
     header.forEach((name, i) => {
       if (name === '' || name === 'metadata' || IGNORED.includes(name)) return;
-      const value = FIELDS.includes(name) ? cells[i].trim() : cells[i];
-      if (value === '') return;
+      const cell = cells[i];
+      if (cell.trim() === '') return;
+      const value = TRIMMED.includes(name) ? cell.trim() : cell;
       if (FIELDS.includes(name)) contact[name] = value;
       else metadata[name] = value;
     });
