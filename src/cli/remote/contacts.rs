@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand, ValueEnum};
 use kirim_client::{Contact, ContactFilter};
 
-use super::output::{cell, table};
+use super::output::{cell, print_line, table};
 use super::{Done, Failure, Remote, export, finish, import};
 
 #[derive(Debug, Args)]
@@ -109,7 +109,7 @@ async fn list(
         match format {
             Format::Json => {
                 for c in &page {
-                    println!("{}", serde_json::to_string(c).unwrap_or_default());
+                    print_line(&serde_json::to_string(c).unwrap_or_default())?;
                 }
             }
             Format::Csv => {
@@ -127,7 +127,7 @@ async fn list(
                 let text =
                     if first { text } else { text.lines().skip(1).collect::<Vec<_>>().join("\n") };
                 if !text.is_empty() {
-                    println!("{text}");
+                    print_line(&text)?;
                 }
             }
         }

@@ -73,7 +73,7 @@ pub async fn run(
     // With the CSV on stdout, the summary goes to stderr so that the file stays clean.
     if let Some(path) = file {
         let summary = serde_json::json!({ "exported": count, "file": path.display().to_string() });
-        output.result(&summary, || format!("exported {count} contacts to {}", path.display()));
+        output.result(&summary, || format!("exported {count} contacts to {}", path.display()))?;
     } else if !output.json {
         eprintln!("kirim: exported {count} contacts");
     }

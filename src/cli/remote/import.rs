@@ -49,6 +49,8 @@ struct Summary {
     updated: u64,
     unchanged: u64,
     failed: u64,
+    /// Valid rows never sent, because sending stopped part-way (the server gone, a 5xx).
+    not_sent: u64,
     /// Chunks whose stored answer was replayed (sent before with the same key).
     replayed_chunks: u64,
     errors_file: Option<String>,
@@ -57,6 +59,8 @@ struct Summary {
 }
 
 pub async fn run(client: &Client, output: Output, args: ImportArgs) -> Result<Done, Failure> {
+    // An errors file of an earlier run would read as this run's if this one stops early.
+    let _ = std::fs::remove_file(errors_path(&args.file));
     let bytes = std::fs::read(&args.file)
         .map_err(|e| Failure::Input(format!("cannot read {}: {e}", args.file.display())))?;
     let rows = import_rows::read(&bytes)?;
@@ -89,7 +93,10 @@ pub async fn run(client: &Client, output: Output, args: ImportArgs) -> Result<Do
     summary.failed = errors.len() as u64;
     summary.errors_file = write_errors(&args.file, &errors)?;
     let sent = summary.created + summary.updated + summary.unchanged;
-    output.result(&summary, || human(&summary));
+    if sending.is_err() {
+        summary.not_sent = summary.rows - sent - summary.failed;
+    }
+    output.result(&summary, || human(&summary))?;
     sending?;
     match (summary.failed, sent) {
         (0, _) => Ok(Done::Ok),
@@ -190,6 +197,18 @@ impl Job<'_> {
         Ok(())
     }
 
+    /// Whether the account's contact with this phone number already carries the label (`true`
+    /// when there is no label to attach).
+    async fn labelled(&self, phone: &str) -> Result<bool, Failure> {
+        let Some(label) = self.label else { return Ok(true) };
+        let filter = kirim_client::ContactFilter {
+            phone: Some(phone.to_owned()),
+            label_id: Some(label.to_owned()),
+            ..Default::default()
+        };
+        Ok(self.client.list_contacts(self.account, &filter).next().await?.is_some())
+    }
+
     /// One row through `POST …/contacts`; an existing number is patched instead.
     async fn one(
         &self,
@@ -220,7 +239,10 @@ impl Job<'_> {
                     self.client.update_contact(self.account, &current.id, &row.item.fields).await?;
                 let same = (&after.name, &after.email, &after.metadata, &after.team_id)
                     == (&current.name, &current.email, &current.metadata, &current.team_id);
-                if same {
+                // As bulk upsert counts it: a label newly attached is an update too.
+                if same && !self.labelled(&row.item.phone_number).await? {
+                    summary.updated += 1;
+                } else if same {
                     summary.unchanged += 1;
                 } else {
                     summary.updated += 1;
@@ -282,15 +304,12 @@ fn refused(row: &Row, e: &kirim_client::Error) -> RowError {
     RowError { line: row.line, phone_number: row.item.phone_number.clone(), param, reason }
 }
 
-/// Writes `FILE.errors.csv` when there are errors (and removes a stale one when there are none).
+/// Writes `FILE.errors.csv` when there are errors (a stale one was removed when the run began).
 fn write_errors(file: &Path, errors: &[RowError]) -> Result<Option<String>, Failure> {
-    let mut name = file.as_os_str().to_owned();
-    name.push(".errors.csv");
-    let path = PathBuf::from(name);
     if errors.is_empty() {
-        let _ = std::fs::remove_file(&path);
         return Ok(None);
     }
+    let path = errors_path(file);
     let mut w = csv::Writer::from_path(&path)
         .map_err(|e| Failure::Input(format!("cannot write {}: {e}", path.display())))?;
     w.write_record(["line", "phone_number", "param", "reason"])?;
@@ -299,6 +318,13 @@ fn write_errors(file: &Path, errors: &[RowError]) -> Result<Option<String>, Fail
     }
     w.flush()?;
     Ok(Some(path.display().to_string()))
+}
+
+/// `FILE.errors.csv`.
+fn errors_path(file: &Path) -> PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".errors.csv");
+    PathBuf::from(name)
 }
 
 fn human(s: &Summary) -> String {
@@ -311,6 +337,9 @@ fn human(s: &Summary) -> String {
             s.rows, s.created, s.updated, s.unchanged, s.failed
         )
     };
+    if s.not_sent > 0 {
+        text = format!("import stopped; {text}, {} not sent", s.not_sent);
+    }
     if let Some(file) = &s.errors_file {
         text.push_str(&format!("\nrows that failed, with their line and reason: {file}"));
     }

@@ -20,6 +20,7 @@ use serde_json::json;
 use super::output::{table, to_value};
 use super::progress::Progress;
 use super::{Done, Failure, Output, Remote, finish};
+use crate::ids::ContactId;
 
 const CHUNK: usize = 1000;
 
@@ -90,12 +91,12 @@ pub async fn run(args: LabelsArgs) -> ExitCode {
             LabelsCommand::List { team } => list(&client, output, team.as_deref()).await,
             LabelsCommand::Create { name, color, team } => {
                 let label = client.create_label(&NewLabel { name, color, team_id: team }).await?;
-                output.result(&label, || format!("created {} ({})", label.id, label.name));
+                output.result(&label, || format!("created {} ({})", label.id, label.name))?;
                 Ok(Done::Ok)
             }
             LabelsCommand::Delete { label } => {
                 let deleted = client.delete_label(&label).await?;
-                output.result(&deleted, || format!("deleted {}", deleted.id));
+                output.result(&deleted, || format!("deleted {}", deleted.id))?;
                 Ok(Done::Ok)
             }
             LabelsCommand::Apply(apply_args) => apply(&client, output, apply_args).await,
@@ -113,7 +114,7 @@ async fn list(client: &Client, output: Output, team: Option<&str>) -> Result<Don
             .map(|l| vec![l.id.clone(), l.name.clone(), l.color.clone(), l.team_id.clone()])
             .collect();
         table(&["ID", "NAME", "COLOR", "TEAM"], &rows)
-    });
+    })?;
     Ok(Done::Ok)
 }
 
@@ -121,6 +122,21 @@ async fn apply(client: &Client, output: Output, args: ApplyArgs) -> Result<Done,
     let mut ids = collect_ids(client, &args).await?;
     ids.sort_unstable();
     ids.dedup();
+    // One malformed id would fail its whole chunk (400 `contact_ids[i]`) after earlier chunks
+    // went through; such ids are left out and named before anything is sent.
+    let (ids, malformed): (Vec<String>, Vec<String>) =
+        ids.into_iter().partition(|id| ContactId::parse(id).is_some());
+    if !malformed.is_empty() {
+        let shown: Vec<&str> = malformed.iter().take(5).map(String::as_str).collect();
+        let more = malformed.len() - shown.len();
+        let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+        output.notice(&format!(
+            "left out {} that {} not contact ids: {}{more}",
+            plural(malformed.len(), "id"),
+            if malformed.len() == 1 { "is" } else { "are" },
+            shown.join(", ")
+        ));
+    }
     let operation = if args.detach { "detach" } else { "attach" };
     let path = format!("/v1/{}/contacts/bulk_label", args.account);
     let mut total = BulkLabelResult::default();
@@ -140,24 +156,31 @@ async fn apply(client: &Client, output: Output, args: ApplyArgs) -> Result<Done,
     let summary = json!({
         "label_id": args.label,
         "operation": operation,
-        "ids": ids.len(),
+        "ids": ids.len() + malformed.len(),
         "chunks": ids.len().div_ceil(CHUNK),
         "replayed_chunks": replayed,
         "applied": total.applied,
         "skipped_cross_org": total.skipped_cross_org,
         "skipped_team_mismatch": total.skipped_team_mismatch,
+        "skipped_malformed": malformed.len(),
     });
     output.result(&summary, || {
         format!(
-            "{operation} {}: {} ids, {} applied, {} skipped (not this account's), {} skipped (other team)",
+            "{operation} {}: {} ids, {} applied, {} skipped (not this account's), {} skipped (other team), {} skipped (not an id)",
             args.label,
-            ids.len(),
+            ids.len() + malformed.len(),
             total.applied,
             total.skipped_cross_org,
-            total.skipped_team_mismatch
+            total.skipped_team_mismatch,
+            malformed.len()
         )
-    });
-    Ok(Done::Ok)
+    })?;
+    Ok(if malformed.is_empty() { Done::Ok } else { Done::Partial })
+}
+
+/// `1 id`, `3 ids`.
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
 
 async fn collect_ids(client: &Client, args: &ApplyArgs) -> Result<Vec<String>, Failure> {

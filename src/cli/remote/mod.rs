@@ -3,7 +3,8 @@
 //!
 //! Every command prints its result on stdout (a table or sentence, or JSON with `--json`) and
 //! its errors on stderr (JSON too with `--json`). Exit codes: 0 done, 1 failed, 2 usage,
-//! 3 partly done (some rows or chunks failed, the rest went through).
+//! 3 partly done (some rows or chunks failed, the rest went through); a closed stdout (`… | head`)
+//! ends a command quietly with 0.
 
 pub mod contacts;
 mod export;
@@ -70,17 +71,30 @@ pub enum Failure {
     /// A command-line mistake.
     #[error("{0}")]
     Usage(String),
+    /// The reader of our stdout is gone (`kirim contacts list | head`): the command stops
+    /// quietly, with success, as `ripgrep` does; what it was writing is no longer wanted.
+    #[error("standard output was closed")]
+    StdoutClosed,
 }
 
 impl From<std::io::Error> for Failure {
     fn from(e: std::io::Error) -> Self {
-        Failure::Input(e.to_string())
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Failure::StdoutClosed
+        } else {
+            Failure::Input(e.to_string())
+        }
     }
 }
 
 impl From<csv::Error> for Failure {
     fn from(e: csv::Error) -> Self {
-        Failure::Input(e.to_string())
+        match e.kind() {
+            csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe => {
+                Failure::StdoutClosed
+            }
+            _ => Failure::Input(e.to_string()),
+        }
     }
 }
 
@@ -89,6 +103,7 @@ pub async fn finish(output: Output, result: Result<Done, Failure>) -> ExitCode {
     match result {
         Ok(Done::Ok) => ExitCode::SUCCESS,
         Ok(Done::Partial) => ExitCode::from(3),
+        Err(Failure::StdoutClosed) => ExitCode::SUCCESS,
         Err(failure) => {
             output.failure(&failure);
             ExitCode::from(if matches!(failure, Failure::Usage(_)) { 2 } else { 1 })

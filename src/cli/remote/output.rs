@@ -1,5 +1,7 @@
 //! Results on stdout, errors on stderr: sentences and tables for a person, JSON for a program.
 
+use std::io::Write;
+
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -12,11 +14,15 @@ pub struct Output {
 
 impl Output {
     /// Prints a result: `value` as one line of JSON, or `human` for a person.
-    pub fn result<T: Serialize>(&self, value: &T, human: impl FnOnce() -> String) {
+    pub fn result<T: Serialize>(
+        &self,
+        value: &T,
+        human: impl FnOnce() -> String,
+    ) -> Result<(), Failure> {
         if self.json {
-            println!("{}", serde_json::to_string(value).unwrap_or_default());
+            print_line(&serde_json::to_string(value).unwrap_or_default())
         } else {
-            println!("{}", human());
+            print_line(&human())
         }
     }
 
@@ -42,9 +48,19 @@ impl Output {
             Failure::Client(e) => json!({ "type": "connection_error", "message": e.to_string() }),
             Failure::Input(m) => json!({ "type": "input_error", "message": m }),
             Failure::Usage(m) => json!({ "type": "usage_error", "message": m }),
+            Failure::StdoutClosed => return,
         };
         eprintln!("{}", json!({ "error": error }));
     }
+}
+
+/// Writes `text` and a newline to stdout. A closed stdout (the reader of a pipe gone, as with
+/// `| head`) is [`Failure::StdoutClosed`], for the command to stop on; `println!` would panic.
+pub fn print_line(text: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")?;
+    out.flush()?;
+    Ok(())
 }
 
 /// Left-aligned columns, for lists shown to a person.

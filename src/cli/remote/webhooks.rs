@@ -14,6 +14,7 @@ use axum::routing::post;
 use clap::{Args, Subcommand};
 use kirim_client::Client;
 use kirim_client::webhooks::{Event, NewSubscription, verify_signature};
+use tokio::sync::Notify;
 
 use super::output::{table, to_value};
 use super::{Done, Failure, Output, Remote, finish};
@@ -82,7 +83,7 @@ pub async fn run(args: WebhooksArgs) -> ExitCode {
                         })
                         .collect();
                     table(&["ID", "STATUS", "URL", "EVENTS"], &rows)
-                });
+                })?;
                 Ok(Done::Ok)
             }
             WebhooksCommand::Create { url, events, description } => {
@@ -94,14 +95,14 @@ pub async fn run(args: WebhooksArgs) -> ExitCode {
                         "created {} → {}\nsigning secret (shown once): {}",
                         created.subscription.id, created.subscription.url, created.initial_secret
                     )
-                });
+                })?;
                 Ok(Done::Ok)
             }
             WebhooksCommand::Replay { delivery } => {
                 let replay = client.replay_delivery(&delivery).await?;
                 output.result(&replay, || {
                     format!("replaying {} as {}", replay.replayed_from, replay.id)
-                });
+                })?;
                 Ok(Done::Ok)
             }
             WebhooksCommand::Listen { port, events } => listen(&client, output, port, events).await,
@@ -114,6 +115,9 @@ pub async fn run(args: WebhooksArgs) -> ExitCode {
 struct Receiver {
     secret: String,
     output: Output,
+    /// Told when an event could not be printed because stdout is closed (`… | head`): the
+    /// listener then stops, and deletes its subscription, instead of taking events nobody reads.
+    stdout_closed: Notify,
 }
 
 async fn listen(
@@ -139,10 +143,16 @@ async fn listen(
     let created = client.create_subscription(&new).await?;
     let id = created.subscription.id.clone();
     output.notice(&format!("listening on http://{address}/ as {id}; Ctrl-C to stop"));
-    let receiver = Arc::new(Receiver { secret: created.initial_secret, output });
-    let app = axum::Router::new().route("/", post(receive)).with_state(receiver);
-    let stopped = crate::http_server::stop_requested(true);
-    crate::http_server::run(listener, app, stopped, std::time::Duration::from_secs(5)).await;
+    let receiver =
+        Arc::new(Receiver { secret: created.initial_secret, output, stdout_closed: Notify::new() });
+    let app = axum::Router::new().route("/", post(receive)).with_state(receiver.clone());
+    let stop = async {
+        tokio::select! {
+            () = crate::http_server::stop_requested(true) => {}
+            () = receiver.stdout_closed.notified() => {}
+        }
+    };
+    crate::http_server::run(listener, app, stop, std::time::Duration::from_secs(5)).await;
     client.delete_subscription(&id).await?;
     output.notice(&format!("deleted subscription {id}"));
     Ok(Done::Ok)
@@ -168,9 +178,13 @@ async fn receive(
                 .or_else(|| event.data["label"]["id"].as_str())
                 .unwrap_or("")
                 .to_owned();
-            receiver.output.result(&event, || {
+            let printed = receiver.output.result(&event, || {
                 format!("{} {} {} {subject}", event.created_at, event.id, event.kind)
             });
+            if printed.is_err() {
+                receiver.stdout_closed.notify_one();
+                return StatusCode::SERVICE_UNAVAILABLE;
+            }
             StatusCode::OK
         }
         Err(e) => {

@@ -137,9 +137,18 @@ async fn an_import_that_stops_part_way_still_reports_its_refused_rows() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("label_id"), "the server's reason: {}", run.stderr);
     assert_eq!(run.json()["failed"], 1, "the bad row is reported");
+    assert_eq!(run.json()["not_sent"], 1, "the good row is counted as not sent");
     let errors = std::fs::read_to_string(format!("{file}.errors.csv")).unwrap();
     assert!(errors.contains(",bad,"), "{errors}");
     assert_eq!(app.count_rows("contacts").await, 0);
+    let human = kirim(&app, &org, &args).await;
+    assert!(human.stdout.starts_with("import stopped;"), "{}", human.stdout);
+
+    // A run that cannot even read its file leaves no errors file of the run before.
+    std::fs::write(&file, b"phone_number\n\xff\xfe\n").unwrap();
+    let unreadable = kirim(&app, &org, &args).await;
+    assert_eq!(unreadable.code, 1, "{}", unreadable.stderr);
+    assert!(!std::path::Path::new(&format!("{file}.errors.csv")).exists(), "stale errors file");
 }
 
 /// An export that fails leaves the file it would have replaced as it was.
@@ -170,7 +179,7 @@ async fn export_then_import_round_trips_every_field() {
                 &org,
                 json!({
                     "phone_number": unique_phone(),
-                    "name": format!("Name, with \"quotes\" {i}"),
+                    "name": format!("  Name, with \"quotes\" {i} "),
                     "email": if i == 1 { Value::Null } else { json!(format!("p{i}@example.com")) },
                     "metadata": { "visits": i, "vip": i == 0, "note": "multi\nline" },
                     "team_id": team,
@@ -258,9 +267,13 @@ async fn import_falls_back_to_one_contact_at_a_time_without_bulk_upsert() {
     let label = app.label(&org, "Imported").await;
     let existing =
         app.create_contact(&org, json!({ "phone_number": unique_phone(), "name": "Old" })).await;
+    // Only the label is new to this one: an update, as bulk upsert counts it.
+    let as_in_file =
+        app.create_contact(&org, json!({ "phone_number": unique_phone(), "name": "Same" })).await;
     let csv = format!(
-        "phone_number,name\n{},New\n{},Fresh\nbad,Row\n",
+        "phone_number,name\n{},New\n{},Same\n{},Fresh\nbad,Row\n",
         existing["phone_number"].as_str().unwrap(),
+        as_in_file["phone_number"].as_str().unwrap(),
         unique_phone()
     );
     let file = dir.file("p.csv", &csv);
@@ -283,16 +296,42 @@ async fn import_falls_back_to_one_contact_at_a_time_without_bulk_upsert() {
     assert_eq!(s["mode"], "one_by_one");
     assert_eq!(
         (s["created"].clone(), s["updated"].clone(), s["failed"].clone()),
-        (json!(1), json!(1), json!(1))
+        (json!(1), json!(2), json!(1))
     );
-    assert_eq!(app.count_rows("contacts").await, 2);
-    assert_eq!(app.links_of_label(&label).await.len(), 2);
+    assert_eq!(app.count_rows("contacts").await, 3);
+    assert_eq!(app.links_of_label(&label).await.len(), 3);
     let updated = app.get_contact(&org, existing["id"].as_str().unwrap()).await;
     assert_eq!(updated.data()["name"], "New");
 
     // Again: nothing is created twice; both numbers are found and already as the file says.
     let again = kirim_at(&proxy, &org, &args).await;
     let counts = ["created", "updated", "unchanged"].map(|k| again.json()[k].clone());
-    assert_eq!(counts, [json!(0), json!(0), json!(2)]);
-    assert_eq!(app.count_rows("contacts").await, 2);
+    assert_eq!(counts, [json!(0), json!(0), json!(3)]);
+    assert_eq!(app.count_rows("contacts").await, 3);
+}
+
+/// `kirim contacts list | head -1`: once the reader is gone the listing stops quietly, exit 0,
+/// in every format; never a panic.
+#[tokio::test]
+async fn a_listing_whose_reader_is_gone_stops_quietly() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    app.insert_contacts(&org, 150).await;
+    for format in ["table", "json", "csv"] {
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kirim"))
+            .args(["contacts", "list", "--account", &org.phone_number_id, "--format", format])
+            .env("KIRIM_API_URL", &app.base)
+            .env("KIRIM_API_KEY", &org.key)
+            .env_remove("KIRIM_JSON")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the kirim binary runs");
+        // The pipe's reader is closed before the first page arrives.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().await.unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{format}: {stderr}");
+        assert!(stderr.is_empty(), "{format}: nothing to say: {stderr}");
+    }
 }

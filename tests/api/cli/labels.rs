@@ -70,6 +70,26 @@ async fn labels_apply_sends_2500_ids_in_chunks_and_sums_the_totals() {
     assert!(app.links_of_label(&other).await.is_empty());
 }
 
+/// A malformed id would fail a whole chunk after earlier chunks went through: it is left out and
+/// named before anything is sent, and the run says it was partly done.
+#[tokio::test]
+async fn labels_apply_leaves_out_malformed_ids_and_applies_the_rest() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let dir = Dir::new();
+    let ids = app.insert_contacts(&org, 1500).await;
+    let file = dir.file("ids.txt", &format!("{}\nctc_TYPO\n", ids.join("\n")));
+    let label = app.label(&org, "Typo").await;
+    let args =
+        ["labels", "apply", &label, "--account", &org.phone_number_id, "--ids", &file, "--json"];
+    let run = kirim(&app, &org, &args).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("ctc_TYPO"), "the id is named: {}", run.stderr);
+    let s = run.json();
+    assert_eq!((s["applied"].clone(), s["skipped_malformed"].clone()), (json!(1500), json!(1)));
+    assert_eq!(app.links_of_label(&label).await.len(), 1500);
+}
+
 #[tokio::test]
 async fn json_mode_puts_results_on_stdout_and_errors_on_stderr_with_documented_exit_codes() {
     let app = TestApp::spawn().await;

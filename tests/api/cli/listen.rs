@@ -99,3 +99,24 @@ async fn listen_unsubscribes_when_terminated_or_hung_up() {
         stop(&app, &org, child, signal).await;
     }
 }
+
+/// A listener whose stdout is closed (`kirim webhooks listen | head -1` after its line) cannot
+/// print what it receives: it stops, deletes its subscription and exits 0, instead of taking
+/// events nobody reads.
+#[tokio::test]
+async fn listen_stops_and_unsubscribes_when_its_stdout_is_closed() {
+    let settings = WebhookSettings { allow_private: true, ..Default::default() };
+    let app = TestApp::spawn_webhooks(settings, true).await;
+    let org = app.org().await;
+    let (mut child, stdout, _) = listening(&app, &org).await;
+    drop(stdout);
+
+    app.contact(&org, "+6281234500002").await;
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("listen exits once it cannot print")
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    let list = app.get(&org.key, "/v1/webhook_subscriptions").await;
+    assert_eq!(list.data(), &json!([]), "the subscription is deleted on the way out");
+}
