@@ -118,6 +118,9 @@ export async function contactsView(view, account, params) {
       outcome.append(okBox(
         `Done: ${total.applied.toLocaleString()} applied, ${total.skipped_cross_org.toLocaleString()} skipped (not on this account), `
         + `${total.skipped_team_mismatch.toLocaleString()} skipped (another team).`));
+      // The page as it is now: a detach under a label filter takes rows off it, and every
+      // changed contact has a new Updated time.
+      await load();
     } catch (error) {
       outcome.append(errorBox(error));
     } finally {

@@ -59,6 +59,24 @@ test('attaching a label to all 2,500 contacts that match a search, then detachin
   await page.getByRole('button', { name: 'Apply to contacts' }).click();
   await page.getByText('Done: 2 applied, 0 skipped (not on this account), 0 skipped (another team).').waitFor();
   assert.equal((await labelled()).size, 2498);
+
+  // Under the label's filter, the rows detached leave the table as soon as it is done.
+  await page.getByLabel('Filter by label').selectOption({ label: 'Campaign' });
+  await page.getByRole('button', { name: 'Apply', exact: true }).click();
+  await page.waitForFunction(() => location.hash.includes('label_id='));
+  await page.locator('table.contacts tbody tr').first().waitFor();
+  const names = () => page.locator('table.contacts tbody tr td:nth-child(2)').allTextContents();
+  const [first, second] = await names();
+  await boxes.nth(0).check();
+  await boxes.nth(1).check();
+  await page.getByLabel('Operation').selectOption('detach');
+  await page.getByRole('button', { name: 'Apply to contacts' }).click();
+  await page.getByText('Done: 2 applied, 0 skipped (not on this account), 0 skipped (another team).').waitFor();
+  await page.waitForFunction(([a, b]) => {
+    const shown = [...document.querySelectorAll('table.contacts tbody tr td:nth-child(2)')].map((td) => td.textContent);
+    return shown.length > 0 && !shown.includes(a) && !shown.includes(b);
+  }, [first, second]);
+  assert.equal((await labelled()).size, 2496);
   assertNoProblems(page);
   await page.context().close();
 });
