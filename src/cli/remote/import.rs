@@ -240,9 +240,7 @@ impl Job<'_> {
                 let same = (&after.name, &after.email, &after.metadata, &after.team_id)
                     == (&current.name, &current.email, &current.metadata, &current.team_id);
                 // As bulk upsert counts it: a label newly attached is an update too.
-                if same && !self.labelled(&row.item.phone_number).await? {
-                    summary.updated += 1;
-                } else if same {
+                if same && self.labelled(&row.item.phone_number).await? {
                     summary.unchanged += 1;
                 } else {
                     summary.updated += 1;

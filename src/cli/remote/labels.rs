@@ -137,6 +137,7 @@ async fn apply(client: &Client, output: Output, args: ApplyArgs) -> Result<Done,
             shown.join(", ")
         ));
     }
+    let given = ids.len() + malformed.len();
     let operation = if args.detach { "detach" } else { "attach" };
     let path = format!("/v1/{}/contacts/bulk_label", args.account);
     let mut total = BulkLabelResult::default();
@@ -156,7 +157,7 @@ async fn apply(client: &Client, output: Output, args: ApplyArgs) -> Result<Done,
     let summary = json!({
         "label_id": args.label,
         "operation": operation,
-        "ids": ids.len() + malformed.len(),
+        "ids": given,
         "chunks": ids.len().div_ceil(CHUNK),
         "replayed_chunks": replayed,
         "applied": total.applied,
@@ -168,7 +169,7 @@ async fn apply(client: &Client, output: Output, args: ApplyArgs) -> Result<Done,
         format!(
             "{operation} {}: {} ids, {} applied, {} skipped (not this account's), {} skipped (other team), {} skipped (not an id)",
             args.label,
-            ids.len() + malformed.len(),
+            given,
             total.applied,
             total.skipped_cross_org,
             total.skipped_team_mismatch,
