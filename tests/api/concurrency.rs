@@ -484,3 +484,45 @@ async fn a_rename_racing_the_labels_deletion_is_told_whole_or_not_at_all() {
         }
     }
 }
+
+/// The same for a contact: a PATCH racing the contact's deletion either commits first, and
+/// `contact.deleted` carries what it wrote, or finds the contact gone (404) and records nothing.
+/// Receivers order events by `updated_at`; a deletion told with an older state would read as
+/// stale.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_patch_racing_the_contacts_deletion_is_told_whole_or_not_at_all() {
+    let app = Arc::new(TestApp::spawn_webhooks(fast_settings(), false).await);
+    let org = Arc::new(app.org_with_tier(Tier::Enterprise).await);
+    let events = ["contact.updated", "contact.deleted"];
+    let (subscription, _) = subscribe_to(&app, &org, "http://127.0.0.1:9/hook", &events).await;
+    let mut recorded = 0;
+    for round in 0..40 {
+        let id = app.contact(&org, &unique_phone()).await;
+        let path = contact_path(&org, &id);
+        let renamed = format!("After {round}");
+        let patch = {
+            let (app, org, path) = (app.clone(), org.clone(), path.clone());
+            let body = json!({ "name": renamed });
+            tokio::spawn(async move { app.patch(&org.key, &path, &body).await })
+        };
+        app.delete(&org.key, &path).await.assert_status(StatusCode::OK);
+        let patch = patch.await.unwrap();
+
+        let all = deliveries(&app, &org, &subscription).await;
+        let told: Vec<&Value> = all[recorded..].iter().map(|d| &d["payload"]).collect();
+        recorded = all.len();
+        let kinds: Vec<&str> = told.iter().map(|e| e["type"].as_str().unwrap()).collect();
+        let last = &told.last().unwrap()["data"]["contact"];
+        match patch.status {
+            StatusCode::OK => {
+                assert_eq!(kinds, ["contact.updated", "contact.deleted"], "round {round}");
+                assert_eq!(last["name"], renamed.as_str(), "round {round}: deleted as patched");
+            }
+            _ => {
+                patch.assert_error(StatusCode::NOT_FOUND, "resource_not_found");
+                assert_eq!(kinds, ["contact.deleted"], "round {round}");
+                assert_eq!(last["name"], Value::Null, "round {round}");
+            }
+        }
+    }
+}

@@ -250,8 +250,13 @@ async fn remove(
 ) -> Result<Data<Deleted<ContactId>>> {
     let account = accounts::resolve(db.conn(), &tenant, &phone_number_id).await?;
     let id = parse_id(&id)?;
-    // Read first: `contact.deleted` carries the contact's last state.
-    let last = ContactOut::new(find(db.conn(), &tenant, &account, &id).await?, &account);
+    // Read first, and locked: `contact.deleted` carries the contact's last state, which no
+    // writer may change between this read and the deletion.
+    let last =
+        store::contacts::get_locked(db.conn(), &tenant.org_id, &account.phone_number_id, &id)
+            .await?
+            .ok_or(ApiError::not_found_param("contact", "id"))?;
+    let last = ContactOut::new(last, &account);
     if !store::contacts::delete(db.conn(), &tenant.org_id, &account.phone_number_id, &id).await? {
         return Err(ApiError::not_found_param("contact", "id"));
     }
