@@ -38,6 +38,7 @@ pub enum Recorded {
 /// dead deliveries: any delivery resets it; the 24th death in a row disables the subscription and
 /// kills its unfinished deliveries.
 pub async fn record(mut conn: Conn<'_>, a: &AttemptRecord<'_>) -> sqlx::Result<Recorded> {
+    lock_subscription_if_counted(conn.reborrow(), a).await?;
     const STORE: &str = "UPDATE webhook_deliveries SET status = $1, attempts = attempts + 1, \
         next_attempt_at = $2, last_attempt_at = $3, response_status = $4, response_body = $5, \
         last_error = $6, locked_by = NULL, locked_until = NULL, updated_at = $3 \
@@ -71,6 +72,27 @@ pub async fn record(mut conn: Conn<'_>, a: &AttemptRecord<'_>) -> sqlx::Result<R
         "dead" => count_death(conn, a.subscription_id, a.attempted_at).await,
         _ => Ok(Recorded::Stored),
     }
+}
+
+/// On PostgreSQL, locks the subscription when this attempt will write it: a death is counted
+/// (and the 24th disables the subscription and ends its other deliveries), and a success resets
+/// a count above zero. The API's writers of a subscription (pause, delete, replay) lock it before
+/// its deliveries; locking it here only after the delivery row let the two wait on each other in
+/// a cycle, and so did two deaths of one subscription, one of them disabling it. A success with
+/// nothing to reset locks nothing, so that deliveries to a healthy receiver do not queue on their
+/// subscription. SQLite's write transaction already excludes every other writer.
+async fn lock_subscription_if_counted(conn: Conn<'_>, a: &AttemptRecord<'_>) -> sqlx::Result<()> {
+    const LOCK: &str = "SELECT 1 FROM webhook_subscriptions \
+        WHERE id = $1 AND ($2 OR consecutive_failures <> 0) FOR NO KEY UPDATE";
+    let counted = match a.status {
+        "dead" => true,
+        "delivered" => false,
+        _ => return Ok(()),
+    };
+    if let Conn::Postgres(c) = conn {
+        sqlx::query(LOCK).bind(a.subscription_id).bind(counted).execute(c).await?;
+    }
+    Ok(())
 }
 
 async fn count_death(

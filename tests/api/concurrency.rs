@@ -11,7 +11,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::fixtures::*;
-use crate::hooks::{deliveries, fast_settings, subscribe_to};
+use crate::hooks::{deliveries, dispatching_app, fast_settings, subscribe, subscribe_to};
+use crate::receiver::{Receiver, Reply};
 use crate::support::{TestApp, unique_phone};
 use crate::upsert::upsert_path;
 
@@ -525,4 +526,43 @@ async fn a_patch_racing_the_contacts_deletion_is_told_whole_or_not_at_all() {
             }
         }
     }
+}
+
+/// Deliveries dying at their receiver (each death counts against the subscription, and the 24th
+/// disables it and ends its other deliveries) while the subscription is paused and resumed: the
+/// dispatcher locks the subscription before the delivery, as the API's writers of a subscription
+/// do, so neither waits on the other in a cycle. On PostgreSQL a deadlock was a 500 for the
+/// PATCH, and an attempt sent but never recorded for the dispatcher.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pausing_a_subscription_while_its_deliveries_die_never_deadlocks() {
+    let app = Arc::new(dispatching_app().await);
+    let org = Arc::new(app.org_with_tier(Tier::Enterprise).await);
+    let receiver = Receiver::start().await;
+    receiver.otherwise(Reply::Status(400));
+    let (subscription, _) = subscribe(&app, &org, &receiver.url).await;
+    let label = app.label(&org, "Dying").await;
+    let contacts = app.insert_contacts(&org, 100).await;
+    let writing = Arc::new(AtomicBool::new(true));
+    let toggler = {
+        let (app, org, writing) = (app.clone(), org.clone(), writing.clone());
+        let path = format!("/v1/webhook_subscriptions/{subscription}");
+        tokio::spawn(async move {
+            let mut n = 0;
+            while writing.load(Ordering::Relaxed) || n < 10 {
+                let status = if n % 2 == 0 { "paused" } else { "active" };
+                let r = app.patch(&org.key, &path, &json!({ "status": status })).await;
+                r.assert_status(StatusCode::OK);
+                n += 1;
+            }
+        })
+    };
+    for n in 0..20 {
+        let op = if n % 2 == 0 { "attach" } else { "detach" };
+        let body = json!({ "contact_ids": contacts, "label_id": label, "operation": op });
+        app.post(&org.key, &bulk_path(&org), &body).await.assert_status(StatusCode::OK);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    writing.store(false, Ordering::Relaxed);
+    toggler.await.expect("no PATCH of the subscription saw a server error");
+    assert!(!receiver.got().is_empty(), "deliveries were attempted meanwhile");
 }
