@@ -34,6 +34,29 @@ macro_rules! contact_and_change {
 }
 pub(crate) use contact_and_change;
 
+/// A changed contact's new `updated_at`, as a literal for `concat!`: the change's time `$now`,
+/// or a millisecond past the stamp it replaces when that is later. A writer takes its time
+/// before it waits for the contacts' locks, so on PostgreSQL a change could commit after
+/// another with an earlier time; receivers order a contact's events by `updated_at` (API.md
+/// §8.2), so a contact's stamp never goes back. (Two changes within one millisecond share it,
+/// and a stamp repeated with the same time, as bulk upsert's read-back does, changes nothing.)
+macro_rules! next_updated_at {
+    ($table:literal, $now:literal) => {
+        concat!(
+            "CASE WHEN ",
+            $table,
+            ".updated_at >= ",
+            $now,
+            " THEN ",
+            $table,
+            ".updated_at + 1 ELSE ",
+            $now,
+            " END"
+        )
+    };
+}
+pub(crate) use next_updated_at;
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ContactRow {
     pub id: ContactId,
@@ -233,7 +256,11 @@ pub async fn update(
         return Ok(());
     }
     // The contact's row is locked by the update, so its change can be stamped by key.
-    const STAMP: &str = "UPDATE contact_changes SET updated_at = $2 WHERE contact_id = $1";
+    const STAMP: &str = concat!(
+        "UPDATE contact_changes SET updated_at = ",
+        next_updated_at!("contact_changes", "$2"),
+        " WHERE contact_id = $1"
+    );
     on_conn!(conn, |c| sqlx::query(STAMP).bind(id).bind(now).execute(c).await.map(drop))
 }
 
@@ -439,9 +466,12 @@ pub struct TouchedContact {
 /// The SQLite stamp of [`touch`] and [`stamp`], also run inline by `links::bulk`: $1 org, $2
 /// now, $3 the ids as a JSON array. Each id is looked up by key, in `contacts` for its
 /// organisation and in `contact_changes` for the stamp.
-pub const SQLITE_STAMP: &str = "UPDATE contact_changes SET updated_at = $2 \
-    WHERE contact_id IN (SELECT c.id FROM json_each($3) AS j CROSS JOIN contacts c \
-    WHERE c.id = j.value AND c.org_id = $1)";
+pub const SQLITE_STAMP: &str = concat!(
+    "UPDATE contact_changes SET updated_at = ",
+    next_updated_at!("contact_changes", "$2"),
+    " WHERE contact_id IN (SELECT c.id FROM json_each($3) AS j CROSS JOIN contacts c \
+    WHERE c.id = j.value AND c.org_id = $1)"
+);
 
 /// PostgreSQL: these `$columns` of the organisation's contacts among the ids $3, locked in id
 /// order (the order every writer that stamps contacts locks them in, so that two requests
@@ -459,7 +489,11 @@ macro_rules! postgres_locked {
 /// PostgreSQL's stamp of the contacts `locked`, as a literal for `concat!`.
 macro_rules! postgres_stamp {
     () => {
-        "UPDATE contact_changes ch SET updated_at = $2 FROM locked WHERE ch.contact_id = locked.id"
+        concat!(
+            "UPDATE contact_changes ch SET updated_at = ",
+            next_updated_at!("ch", "$2"),
+            " FROM locked WHERE ch.contact_id = locked.id"
+        )
     };
 }
 

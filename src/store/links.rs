@@ -373,8 +373,10 @@ macro_rules! postgres_write {
         concat!(
             "WITH changed AS (",
             $changed,
-            "), stamped AS (UPDATE contact_changes ch SET updated_at = $3 FROM changed \
-             WHERE ch.contact_id = changed.contact_id RETURNING ch.contact_id, ch.updated_at) \
+            "), stamped AS (UPDATE contact_changes ch SET updated_at = ",
+            contacts::next_updated_at!("ch", "$3"),
+            " FROM changed WHERE ch.contact_id = changed.contact_id \
+             RETURNING ch.contact_id, ch.updated_at) \
              SELECT c.id, c.team_id, c.phone_number, c.name, c.email, c.metadata, c.created_at, \
              s.updated_at, c.account_id FROM stamped s JOIN contacts c ON c.id = s.contact_id \
              WHERE $4 ORDER BY c.id"

@@ -566,3 +566,54 @@ async fn pausing_a_subscription_while_its_deliveries_die_never_deadlocks() {
     toggler.await.expect("no PATCH of the subscription saw a server error");
     assert!(!receiver.got().is_empty(), "deliveries were attempted meanwhile");
 }
+
+/// A bulk upsert and PATCHes of one contact at once: whichever commits last leaves the contact
+/// as GET shows it, and its stamp is the latest of all the contact's events. A writer takes its
+/// time before it waits for the contact's lock; stamped with that time as it was, the last
+/// commit could carry an earlier `updated_at` than a change it replaced, and a receiver ordering
+/// by `updated_at` (API.md §8.2) would keep the replaced state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_contacts_updated_at_never_goes_back_under_concurrent_writers() {
+    let app = Arc::new(TestApp::spawn_webhooks(fast_settings(), false).await);
+    let org = Arc::new(app.org_with_tier(Tier::Enterprise).await);
+    let (subscription, _) =
+        subscribe_to(&app, &org, "http://127.0.0.1:9/hook", &["contact.updated"]).await;
+    let mut seen = 0;
+    for round in 0..30 {
+        let phone = unique_phone();
+        let id = app.contact(&org, &phone).await;
+        let path = contact_path(&org, &id);
+        let mut writers = Vec::new();
+        for k in 0..3 {
+            let (app, org, path, phone) = (app.clone(), org.clone(), path.clone(), phone.clone());
+            writers.push(tokio::spawn(async move {
+                let name = format!("r{round} w{k}");
+                let r = if k == 0 {
+                    let body = json!({ "contacts": [{ "phone_number": phone, "name": name }] });
+                    app.post(&org.key, &upsert_path(&org), &body).await
+                } else {
+                    app.patch(&org.key, &path, &json!({ "name": name })).await
+                };
+                r.assert_status(StatusCode::OK);
+            }));
+        }
+        for w in writers {
+            w.await.unwrap();
+        }
+        let now = app.get(&org.key, &path).await;
+        let all = deliveries(&app, &org, &subscription).await;
+        let told: Vec<&Value> =
+            all[seen..].iter().map(|d| &d["payload"]["data"]["contact"]).collect();
+        seen = all.len();
+        let stamp = |c: &Value| c["updated_at"].as_str().unwrap().to_owned();
+        let latest = told.iter().map(|c| stamp(c)).max().unwrap();
+        assert_eq!(
+            stamp(now.data()),
+            latest,
+            "round {round}: the last commit has the latest stamp"
+        );
+        let names: Vec<&Value> =
+            told.iter().filter(|c| stamp(c) == latest).map(|c| &c["name"]).collect();
+        assert!(names.contains(&&now.data()["name"]), "round {round}: {names:?} vs {}", now.body);
+    }
+}
