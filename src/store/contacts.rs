@@ -45,7 +45,7 @@ macro_rules! next_updated_at {
         concat!(
             "CASE WHEN ",
             $table,
-            ".updated_at >= ",
+            ".updated_at > ",
             $now,
             " THEN ",
             $table,

@@ -65,6 +65,7 @@ async fn bulk_upsert_creates_updates_and_reports_unchanged_in_request_order() {
         Some(org.team.as_str()),
         "a new contact is in its account's team"
     );
+    assert_eq!(created.updated_at, created.created_at, "a new contact is stamped once");
     let updated = api.get_contact(&org.phone_number_id, &out.contacts[0].id).await.unwrap();
     assert_eq!(updated.name.as_deref(), Some("New"));
     assert!(updated.updated_at.as_str() > existing["updated_at"].as_str().unwrap());
