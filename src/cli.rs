@@ -50,6 +50,29 @@ pub struct DatabaseArg {
     pub database_url: String,
 }
 
+/// A command line clap refused: printed as clap prints it, or, under `--json` (or `KIRIM_JSON`),
+/// as the JSON error every other failure of a command prints, so that a program reading stderr
+/// always gets JSON. `--help` and `--version` are not failures and print as clap prints them.
+pub fn refused(error: clap::Error) -> std::process::ExitCode {
+    use clap::error::ErrorKind;
+    let truthy = |v: String| ["1", "true", "t", "yes", "y", "on"].contains(&&*v.to_lowercase());
+    let json =
+        std::env::args().any(|a| a == "--json") || std::env::var("KIRIM_JSON").is_ok_and(truthy);
+    let shown = matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if !json || shown {
+        error.exit();
+    }
+    let text = error.render().to_string();
+    let message = text.trim().strip_prefix("error: ").unwrap_or(text.trim());
+    eprintln!("{}", serde_json::json!({ "error": { "type": "usage_error", "message": message } }));
+    std::process::ExitCode::from(2)
+}
+
 /// Runs a command. The client commands report their own errors and choose their exit code
 /// (0 ok, 1 failed, 2 usage, 3 partial); the others end in `Err` on failure.
 pub async fn run(cli: Cli) -> BoxResult<std::process::ExitCode> {

@@ -8,7 +8,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let cli = kirim::cli::Cli::parse();
+    let cli = match kirim::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return kirim::cli::refused(error),
+    };
     match kirim::cli::run(cli).await {
         Ok(code) => code,
         Err(error) => {

@@ -118,6 +118,12 @@ async fn json_mode_puts_results_on_stdout_and_errors_on_stderr_with_documented_e
 
     let run = kirim(&app, &org, &["labels", "apply", "lbl_x", "--account", "1"]).await;
     assert_eq!(run.code, 2, "no id source: usage error; {}", run.stderr);
+    // A command line refused before anything runs is JSON on stderr too.
+    let run = kirim(&app, &org, &["labels", "apply", "lbl_x", "--account", "1", "--json"]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let error: Value = serde_json::from_str(run.stderr.trim()).unwrap();
+    assert_eq!(error["error"]["type"], "usage_error");
+    assert!(error["error"]["message"].as_str().unwrap().contains("--ids"), "{error}");
     let run = kirim(
         &app,
         &org,
