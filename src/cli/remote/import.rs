@@ -124,6 +124,7 @@ impl Job<'_> {
         summary: &mut Summary,
         errors: &mut Vec<RowError>,
     ) -> Result<(), Failure> {
+        let rows = self.outside_the_labels_team(rows, errors).await;
         let mut progress = Progress::new("rows", Some(rows.len() as u64), self.output.json);
         let mut one_by_one = false;
         for (index, chunk) in chunks(rows).into_iter().enumerate() {
@@ -195,6 +196,45 @@ impl Job<'_> {
             }
         }
         Ok(())
+    }
+
+    /// With `--label` of another team than the account's, the rows that do not put their contact
+    /// in the label's team (a `team_id` of that team) are refused here, before anything is sent:
+    /// the server would refuse each (a new contact takes the account's team), one call and one
+    /// write token per row. A contact already moved to the label's team is refused too; the
+    /// reason says to give it the label's `team_id`. Best effort: when the label or the account
+    /// cannot be read, every row goes to the server, which has the last word.
+    async fn outside_the_labels_team(
+        &self,
+        rows: Vec<Row>,
+        errors: &mut Vec<RowError>,
+    ) -> Vec<Row> {
+        let Some(label) = self.label else { return rows };
+        let (Ok(label), Ok(accounts)) =
+            (self.client.get_label(label).await, self.client.accounts(true).await)
+        else {
+            return rows;
+        };
+        let Some(account) = accounts.iter().find(|a| a.phone_number_id == self.account) else {
+            return rows;
+        };
+        if account.team_id == label.team_id {
+            return rows;
+        }
+        let (inside, outside): (Vec<Row>, Vec<Row>) = rows.into_iter().partition(|row| {
+            row.item.fields.team_id.as_ref().and_then(Option::as_deref) == Some(&label.team_id)
+        });
+        errors.extend(outside.into_iter().map(|row| RowError {
+            line: row.line,
+            phone_number: row.item.phone_number,
+            param: "team_id".into(),
+            reason: format!(
+                "the label {} is in team {}, not in the account's team {}: give the row team_id \
+                 {}, or choose a label of team {}",
+                label.id, label.team_id, account.team_id, label.team_id, account.team_id
+            ),
+        }));
+        inside
     }
 
     /// Whether the account's contact with this phone number already carries the label (`true`

@@ -335,3 +335,36 @@ async fn a_listing_whose_reader_is_gone_stops_quietly() {
         assert!(stderr.is_empty(), "{format}: nothing to say: {stderr}");
     }
 }
+
+/// `--label` of another team than the account's: the rows whose contact would not be in the
+/// label's team are refused before anything is sent, each with what to do, instead of one call
+/// (and one write token) per refused row; a row given the label's team goes in, labelled.
+#[tokio::test]
+async fn import_with_another_teams_label_refuses_rows_outside_its_team_up_front() {
+    let app = TestApp::spawn().await;
+    let org = app.org().await;
+    let dir = Dir::new();
+    let sales = app.team(&org.id, "Sales").await;
+    let label = app.label_in(&org, &sales, "Sales lead").await;
+    let (a, b, c) = (unique_phone(), unique_phone(), unique_phone());
+    let csv = format!("phone_number,name,team_id\n{a},A,\n{b},B,{sales}\n{c},C,{}\n", org.team);
+    let file = dir.file("leads.csv", &csv);
+    let args = [
+        "contacts",
+        "import",
+        &file,
+        "--account",
+        &org.phone_number_id,
+        "--label",
+        &label,
+        "--json",
+    ];
+    let run = kirim(&app, &org, &args).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let counts = ["created", "failed"].map(|k| run.json()[k].clone());
+    assert_eq!(counts, [json!(1), json!(2)]);
+    let errors = std::fs::read_to_string(format!("{file}.errors.csv")).unwrap();
+    let told = format!("give the row team_id {sales}");
+    assert_eq!(errors.lines().filter(|l| l.contains(&told)).count(), 2, "{errors}");
+    assert_eq!(app.links_of_label(&label).await.len(), 1);
+}
