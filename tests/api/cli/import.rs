@@ -278,16 +278,7 @@ async fn import_falls_back_to_one_contact_at_a_time_without_bulk_upsert() {
     );
     let file = dir.file("p.csv", &csv);
     let proxy = App { base: without_bulk_upsert(&app).await };
-    let args = [
-        "contacts",
-        "import",
-        &file,
-        "--account",
-        &org.phone_number_id,
-        "--label",
-        &label,
-        "--json",
-    ];
+    let args = labelled_import(&file, &org.phone_number_id, &label);
 
     let run = kirim_at(&proxy, &org, &args).await;
     assert_eq!(run.code, 3, "{}", run.stderr);
@@ -349,16 +340,7 @@ async fn import_with_another_teams_label_refuses_rows_outside_its_team_up_front(
     let (a, b, c) = (unique_phone(), unique_phone(), unique_phone());
     let csv = format!("phone_number,name,team_id\n{a},A,\n{b},B,{sales}\n{c},C,{}\n", org.team);
     let file = dir.file("leads.csv", &csv);
-    let args = [
-        "contacts",
-        "import",
-        &file,
-        "--account",
-        &org.phone_number_id,
-        "--label",
-        &label,
-        "--json",
-    ];
+    let args = labelled_import(&file, &org.phone_number_id, &label);
     let run = kirim(&app, &org, &args).await;
     assert_eq!(run.code, 3, "{}", run.stderr);
     let counts = ["created", "failed"].map(|k| run.json()[k].clone());
@@ -367,4 +349,9 @@ async fn import_with_another_teams_label_refuses_rows_outside_its_team_up_front(
     let told = format!("give the row team_id {sales}");
     assert_eq!(errors.lines().filter(|l| l.contains(&told)).count(), 2, "{errors}");
     assert_eq!(app.links_of_label(&label).await.len(), 1);
+}
+
+/// `kirim contacts import FILE --account ACCOUNT --label LABEL --json`.
+fn labelled_import<'a>(file: &'a str, account: &'a str, label: &'a str) -> [&'a str; 8] {
+    ["contacts", "import", file, "--account", account, "--label", label, "--json"]
 }
