@@ -143,12 +143,12 @@ pub async fn earliest_due(conn: Conn<'_>) -> sqlx::Result<Option<i64>> {
 
 /// Settles due deliveries whose subscription stopped receiving: they end `dead` when it was
 /// disabled or deleted, and are held when it is paused, as if they had been there when it
-/// changed. On PostgreSQL a request can record a delivery while a concurrent transaction
-/// disables, deletes or pauses its subscription; that transaction's update of the unfinished
-/// deliveries cannot see a row not yet committed, and the claim takes only active
-/// subscriptions' rows, so without this such a delivery would stay due for ever (in the
-/// claim's window, too). Looks at the same oldest due rows as the claim; returns how many
-/// rows it settled. Run in a transaction of its own.
+/// changed; and held deliveries of a subscription that is active again are made due. On
+/// PostgreSQL a request can record a delivery while a concurrent transaction disables, deletes,
+/// pauses or resumes its subscription; that transaction's update of the unfinished deliveries
+/// cannot see a row not yet committed, and the claim takes only active subscriptions' due rows,
+/// so without this such a delivery would stay due, or held, for ever. Looks at the same oldest
+/// due rows as the claim; returns how many rows it settled. Run in a transaction of its own.
 pub async fn settle_strays(mut conn: Conn<'_>, now: i64) -> sqlx::Result<u64> {
     macro_rules! strays {
         ($subscription:literal) => {
@@ -176,11 +176,20 @@ pub async fn settle_strays(mut conn: Conn<'_>, now: i64) -> sqlx::Result<u64> {
         "UPDATE webhook_deliveries SET next_attempt_at = NULL, updated_at = $1 WHERE ",
         strays!("s.status = 'paused' AND s.deleted_at IS NULL")
     );
+    // The mirror case: a request that read the subscription paused records its deliveries held
+    // while a resume commits. The resume's release cannot see rows not yet committed, and the
+    // claim takes due rows only, so without this they would be held for ever on an active
+    // subscription. They are made due now (after the ones the resume released: newer events).
+    const RELEASED: &str = "UPDATE webhook_deliveries SET next_attempt_at = $1, updated_at = $1 \
+        WHERE id IN (SELECT d.id FROM webhook_subscriptions s CROSS JOIN webhook_deliveries d \
+        WHERE d.subscription_id = s.id AND s.status = 'active' AND s.deleted_at IS NULL \
+        AND d.status IN ('pending', 'failed') AND d.next_attempt_at IS NULL LIMIT 2000) \
+        AND status IN ('pending', 'failed') AND next_attempt_at IS NULL";
     if let Conn::Postgres(c) = conn.reborrow() {
         super::dispatch::walk_the_due_index(c).await?;
     }
     let mut settled = 0;
-    for sql in [DEAD, HELD] {
+    for sql in [DEAD, HELD, RELEASED] {
         settled += on_conn!(conn.reborrow(), |c| sqlx::query(sql)
             .bind(now)
             .execute(c)

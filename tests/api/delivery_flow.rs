@@ -173,6 +173,34 @@ async fn a_delivery_left_due_for_a_subscription_that_stopped_receiving_is_settle
     receiver.wait_for(1, Duration::from_secs(10)).await;
 }
 
+/// Marks a subscription active without releasing its held deliveries: what a resume leaves on
+/// PostgreSQL when a request that read the subscription paused records a delivery held while the
+/// resume commits (the resume's release could not see the row).
+async fn activate_only(app: &TestApp, subscription: &str) {
+    const SQL: &str = "UPDATE webhook_subscriptions SET status = 'active' WHERE id = $1";
+    let mut pooled = app.db.acquire().await.unwrap();
+    on_conn!(pooled.conn(), |c| sqlx::query(SQL).bind(subscription).execute(c).await.map(|_| ()))
+        .unwrap();
+}
+
+/// The mirror case: a delivery left held for a subscription that is active again is made due
+/// and sent, not held for ever.
+#[tokio::test]
+async fn a_delivery_left_held_for_an_active_subscription_is_sent() {
+    let app = dispatching_app().await;
+    let org = app.org().await;
+    let receiver = Receiver::start().await;
+    let (subscription, _) = subscribe(&app, &org, &receiver.url).await;
+    set_status(&app, &org, &subscription, "paused").await;
+    app.contacts(&org, 1).await;
+    let held = deliveries(&app, &org, &subscription).await[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(stored(&app, &held).await.1, None, "held while paused");
+
+    activate_only(&app, &subscription).await;
+    let got = receiver.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(got[0].header("x-kirim-delivery-id"), held);
+}
+
 #[tokio::test]
 async fn a_slow_receiver_holds_up_no_other_subscription() {
     let app = dispatching_app().await;
