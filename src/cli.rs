@@ -54,10 +54,15 @@ pub struct DatabaseArg {
 /// as the JSON error every other failure of a command prints, so that a program reading stderr
 /// always gets JSON. `--help` and `--version` are not failures and print as clap prints them.
 pub fn refused(error: clap::Error) -> std::process::ExitCode {
+    use clap::builder::{BoolishValueParser, TypedValueParser};
     use clap::error::ErrorKind;
-    let truthy = |v: String| ["1", "true", "t", "yes", "y", "on"].contains(&&*v.to_lowercase());
-    let json =
-        std::env::args().any(|a| a == "--json") || std::env::var("KIRIM_JSON").is_ok_and(truthy);
+    // `KIRIM_JSON` read by the parser `--json` itself uses, so that both agree on what is "yes".
+    let truthy = |v: std::ffi::OsString| {
+        let parser = BoolishValueParser::new();
+        parser.parse_ref(&clap::Command::new("kirim"), None, &v).unwrap_or(false)
+    };
+    let json = std::env::args().any(|a| a == "--json")
+        || std::env::var_os("KIRIM_JSON").is_some_and(truthy);
     let shown = matches!(
         error.kind(),
         ErrorKind::DisplayHelp

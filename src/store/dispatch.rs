@@ -159,12 +159,13 @@ async fn claim_unordered(
 }
 
 /// For the rest of the transaction, makes PostgreSQL read due rows by walking an index in order
-/// and stopping (the claim's per-subscription heads; the strays' window of the oldest 2,000). A backlog grows faster than autovacuum
-/// analyses the table, and with the statistics of a small table the planner read every due row
-/// through a bitmap and sorted them: 80-120 ms a claim at 100,000 due rows, 25 deliveries a
-/// second. The statements are also planned for their values at every run: the generic plan a
-/// connection keeps after five runs was made for the table as it was then, and with a backlog
-/// of 200,000 rows one claim ran for over 20 s (docs/performance.md, "The bulk path").
+/// and stopping (the claim's per-subscription heads; the strays' window of the oldest 2,000). A
+/// backlog grows faster than autovacuum analyses the table, and with the statistics of a small
+/// table the planner read every due row through a bitmap and sorted them: 80-120 ms a claim at
+/// 100,000 due rows, 25 deliveries a second. The statements are also planned for their values at
+/// every run: the generic plan a connection keeps after five runs was made for the table as it
+/// was then, and with a backlog of 200,000 rows one claim ran for over 20 s
+/// (docs/performance.md, "The bulk path").
 pub async fn walk_the_due_index(c: &mut sqlx::PgConnection) -> sqlx::Result<()> {
     sqlx::query(
         "SELECT set_config('enable_bitmapscan', 'off', true), \
